@@ -1,0 +1,201 @@
+#include "absl/strings/string_view.h"
+#include "plinth/db/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "plinth/common/status_macros.h"
+
+namespace plinth::db {
+
+// One sqlite3 handle plus its prepared-statement cache. Used by one thread
+// at a time (the pool hands it out exclusively).
+class SqliteConnection final : public Session {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(const std::string& path,
+                                                                bool writer) {
+    sqlite3* handle = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &handle, flags, nullptr) != SQLITE_OK) {
+      std::string msg = handle ? sqlite3_errmsg(handle) : "out of memory";
+      sqlite3_close(handle);
+      return absl::UnavailableError(absl::StrCat("cannot open SQLite database ", path, ": ", msg));
+    }
+    auto conn = std::unique_ptr<SqliteConnection>(new SqliteConnection(handle));
+    sqlite3_busy_timeout(handle, 10000);
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                               "PRAGMA foreign_keys=ON", "PRAGMA case_sensitive_like=ON",
+                               "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536"}) {
+      if (!writer && absl::string_view(pragma) == "PRAGMA journal_mode=WAL") continue;
+      RETURN_IF_ERROR(conn->Execute(pragma, {}).status());
+    }
+    return conn;
+  }
+
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(handle_);
+  }
+
+  absl::StatusOr<std::vector<Row>> Query(absl::string_view sql,
+                                         const std::vector<Value>& params) override {
+    std::vector<Row> rows;
+    RETURN_IF_ERROR(ForEach(sql, params, [&](const Row& row) {
+      rows.push_back(row);
+      return true;
+    }));
+    return rows;
+  }
+
+  absl::StatusOr<int64_t> Execute(absl::string_view sql,
+                                  const std::vector<Value>& params) override {
+    RETURN_IF_ERROR(ForEach(sql, params, [](const Row&) { return true; }));
+    return sqlite3_changes(handle_);
+  }
+
+  absl::Status ForEach(absl::string_view sql, const std::vector<Value>& params,
+                       const std::function<bool(const Row&)>& on_row) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    RETURN_IF_ERROR(Bind(stmt, params, sql));
+    int columns = sqlite3_column_count(stmt);
+    while (true) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) {
+        absl::Status err = Error(rc, sql);
+        sqlite3_reset(stmt);
+        return err;
+      }
+      std::vector<Value> values;
+      values.reserve(columns);
+      for (int i = 0; i < columns; ++i) values.push_back(Column(stmt, i));
+      if (!on_row(Row(std::move(values)))) break;
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return absl::OkStatus();
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+ private:
+  explicit SqliteConnection(sqlite3* handle) : handle_(handle) {}
+
+  absl::StatusOr<sqlite3_stmt*> Prepare(absl::string_view sql) {
+    std::string key(sql);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(handle_, key.c_str(), static_cast<int>(key.size()), &stmt,
+                                nullptr);
+    if (rc != SQLITE_OK) return Error(rc, sql);
+    // Keep the cache bounded: generated SQL (search filters) varies.
+    if (cache_.size() > 512) {
+      for (auto& [s, st] : cache_) sqlite3_finalize(st);
+      cache_.clear();
+    }
+    cache_[key] = stmt;
+    return stmt;
+  }
+
+  absl::Status Bind(sqlite3_stmt* stmt, const std::vector<Value>& params, absl::string_view sql) {
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
+      return absl::InternalError(absl::StrCat("SQL expects ", sqlite3_bind_parameter_count(stmt),
+                                              " parameters, got ", params.size(), ": ", sql));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      int rc;
+      if (auto p = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *p);
+      else if (auto p = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *p);
+      else if (auto p = std::get_if<std::string>(&v))
+        rc = sqlite3_bind_text(stmt, idx, p->data(), static_cast<int>(p->size()),
+                               SQLITE_TRANSIENT);
+      else rc = sqlite3_bind_null(stmt, idx);
+      if (rc != SQLITE_OK) return Error(rc, sql);
+    }
+    return absl::OkStatus();
+  }
+
+  static Value Column(sqlite3_stmt* stmt, int i) {
+    switch (sqlite3_column_type(stmt, i)) {
+      case SQLITE_INTEGER: return int64_t{sqlite3_column_int64(stmt, i)};
+      case SQLITE_FLOAT: return sqlite3_column_double(stmt, i);
+      case SQLITE_NULL: return std::monostate{};
+      default: {
+        const unsigned char* text = sqlite3_column_text(stmt, i);
+        return std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt, i));
+      }
+    }
+  }
+
+  absl::Status Error(int rc, absl::string_view sql) {
+    std::string msg = absl::StrCat("SQLite error: ", sqlite3_errmsg(handle_), " in: ", sql);
+    int primary = rc & 0xff;
+    if (primary == SQLITE_CONSTRAINT) return absl::AlreadyExistsError(msg);
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return absl::UnavailableError(msg);
+    return absl::InternalError(msg);
+  }
+
+  sqlite3* handle_;
+  std::map<std::string, sqlite3_stmt*> cache_;
+};
+
+absl::StatusOr<std::unique_ptr<Database>> SqliteDatabase::Create(const std::string& path,
+                                                                 int read_connections) {
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  auto db = std::unique_ptr<SqliteDatabase>(new SqliteDatabase());
+  db->path_ = path;
+  ASSIGN_OR_RETURN(db->writer_, SqliteConnection::Open(path, /*writer=*/true));
+  for (int i = 0; i < read_connections; ++i) {
+    ASSIGN_OR_RETURN(auto reader, SqliteConnection::Open(path, /*writer=*/false));
+    db->idle_readers_.push_back(std::move(reader));
+  }
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+SqliteDatabase::~SqliteDatabase() {
+  std::lock_guard lock(write_mu_);
+  if (writer_) (void)writer_->Execute("PRAGMA wal_checkpoint(TRUNCATE)", {});
+}
+
+absl::Status SqliteDatabase::Write(const std::function<absl::Status(Session&)>& fn) {
+  std::lock_guard lock(write_mu_);
+  RETURN_IF_ERROR(writer_->Execute("BEGIN IMMEDIATE", {}).status());
+  absl::Status status = fn(*writer_);
+  if (!status.ok()) {
+    (void)writer_->Execute("ROLLBACK", {});
+    return status;
+  }
+  absl::Status commit = writer_->Execute("COMMIT", {}).status();
+  if (!commit.ok()) (void)writer_->Execute("ROLLBACK", {});
+  return commit;
+}
+
+absl::Status SqliteDatabase::Read(const std::function<absl::Status(Session&)>& fn) {
+  std::unique_ptr<SqliteConnection> conn;
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!idle_readers_.empty()) {
+      conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+  }
+  if (!conn) {
+    // More concurrent readers than pooled connections: open a temporary one.
+    ASSIGN_OR_RETURN(conn, SqliteConnection::Open(path_, /*writer=*/false));
+  }
+  RETURN_IF_ERROR(conn->Execute("BEGIN", {}).status());
+  absl::Status status = fn(*conn);
+  (void)conn->Execute("COMMIT", {});
+  std::lock_guard lock(pool_mu_);
+  if (idle_readers_.size() < 16) idle_readers_.push_back(std::move(conn));
+  return status;
+}
+
+}  // namespace plinth::db

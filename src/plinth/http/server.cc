@@ -1,0 +1,345 @@
+#include "absl/strings/string_view.h"
+#include "plinth/http/server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "plinth/common/errors.h"
+#include "spdlog/spdlog.h"
+
+namespace plinth::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr size_t kHeaderLimit = 64 * 1024;
+
+absl::Status WithHttpStatus413(absl::Status s) {
+  return WithHttpStatus(WithErrorName(std::move(s), "REQUEST_LIMIT_EXCEEDED"), 413);
+}
+
+class ServerImpl;
+
+// One client connection; reads requests one after another (HTTP/1.1
+// keep-alive) and runs each handler on the worker pool.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerImpl& server)
+      : stream_(std::move(socket)), server_(server) {}
+  void Start() { ReadHeader(); }
+
+ private:
+  void ReadHeader();
+  void OnHeader(beast::error_code ec);
+  void ReadBody();
+  void OnBody(beast::error_code ec);
+  void Dispatch();
+  void Write(Response response, bool keep_alive, bool head);
+  void Close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+  std::string path_;
+  ServerImpl& server_;
+};
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(const ServerOptions& options, const Router& router, Authenticator auth,
+             metrics::Registry& registry)
+      : options_(options),
+        router_(router),
+        auth_(std::move(auth)),
+        ioc_(options.io_threads),
+        acceptor_(ioc_),
+        workers_(options.worker_threads),
+        requests_(registry.AddCounter("plinth_http_requests_total",
+                                      "HTTP requests served, by route, method and status code.",
+                                      {"route", "method", "code"})),
+        latency_(registry.AddHistogram("plinth_http_request_duration_seconds",
+                                       "HTTP request latency from full body read to response "
+                                       "ready, by route and method.",
+                                       {"route", "method"})),
+        in_flight_gauge_(registry.AddGauge("plinth_http_requests_in_flight",
+                                           "HTTP requests being handled now.")
+                             .WithLabels({})) {}
+
+  absl::Status Listen() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("invalid host '", options_.host, "'"));
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.host, ":",
+                                                 options_.port, ": ", ec.message()));
+    }
+    port_ = acceptor_.local_endpoint().port();
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+
+  void Run() override {
+    Accept();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < options_.io_threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    for (auto& t : threads) t.join();
+    workers_.join();
+  }
+
+  void Shutdown() override {
+    if (draining_.exchange(true)) return;
+    std::thread([this] {
+      asio::post(ioc_, [this] {
+        beast::error_code ec;
+        acceptor_.close(ec);
+      });
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, options_.drain_timeout, [this] { return in_flight_ == 0; });
+      ioc_.stop();
+    }).detach();
+  }
+
+  const Router& router() const { return router_; }
+  const ServerOptions& options() const { return options_; }
+  bool draining() const { return draining_; }
+  asio::thread_pool& workers() { return workers_; }
+
+  // Runs auth and the handler; never throws.
+  Response Handle(Request& request) {
+    auto started = std::chrono::steady_clock::now();
+    BeginRequest();
+    Response response = HandleInner(request);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const std::string& route = request.route.empty() ? std::string("unmatched") : request.route;
+    requests_.WithLabels({route, request.method, std::to_string(response.status)}).Increment();
+    latency_.WithLabels({route, request.method}).Observe(seconds);
+    EndRequest();
+    return response;
+  }
+
+  // Records a response produced without a handler (413 from the parser).
+  void CountRejected(const std::string& method, int status) {
+    requests_.WithLabels({"unmatched", method, std::to_string(status)}).Increment();
+  }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec,
+                                                           tcp::socket socket) {
+      if (ec) {
+        if (!acceptor_.is_open()) return;  // closed by Shutdown
+        spdlog::warn("accept failed: {}", ec.message());
+      } else {
+        std::make_shared<Session>(std::move(socket), *this)->Start();
+      }
+      Accept();
+    });
+  }
+
+  Response HandleInner(Request& request) {
+    Router::Match match = router_.Find(request.method, request.path);
+    if (match.handler == nullptr) {
+      if (match.wrong_method) {
+        return router_.RenderError(
+            request.path,
+            WithName(absl::NotFoundError(absl::StrCat("method ", request.method,
+                                                      " is not allowed on ", request.path)),
+                     "ENDPOINT_NOT_FOUND", 405));
+      }
+      return router_.RenderError(
+          request.path, WithName(absl::NotFoundError(absl::StrCat("no API endpoint at ",
+                                                                  request.method, " ",
+                                                                  request.path)),
+                                 "ENDPOINT_NOT_FOUND", 404));
+    }
+    request.route = match.route;
+    request.path_suffix = match.suffix;
+    try {
+      if (!router_.IsPublic(request.path)) {
+        absl::StatusOr<Principal> principal = auth_(request);
+        if (!principal.ok()) return router_.RenderError(request.path, principal.status());
+        request.principal = *std::move(principal);
+      }
+      return (*match.handler)(request);
+    } catch (const std::exception& e) {
+      spdlog::error("handler for {} {} threw: {}", request.method, request.path, e.what());
+      return router_.RenderError(request.path,
+                                 absl::InternalError(absl::StrCat("internal error: ", e.what())));
+    }
+  }
+
+  static absl::Status WithName(absl::Status s, const char* name, int http_status);
+
+  void BeginRequest() {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+    in_flight_gauge_.Set(in_flight_);
+  }
+  void EndRequest() {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    in_flight_gauge_.Set(in_flight_);
+    cv_.notify_all();
+  }
+
+  ServerOptions options_;
+  const Router& router_;
+  Authenticator auth_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::thread_pool workers_;
+  int port_ = 0;
+  std::atomic<bool> draining_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int in_flight_ = 0;
+  metrics::Family<metrics::Counter>& requests_;
+  metrics::Family<metrics::Histogram>& latency_;
+  metrics::Gauge& in_flight_gauge_;
+};
+
+absl::Status ServerImpl::WithName(absl::Status s, const char* name, int http_status) {
+  return WithHttpStatus(WithErrorName(std::move(s), name), http_status);
+}
+
+void Session::ReadHeader() {
+  parser_.emplace();
+  parser_->header_limit(kHeaderLimit);
+  stream_.expires_after(server_.options().idle_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->OnHeader(ec);
+                           });
+}
+
+void Session::OnHeader(beast::error_code ec) {
+  if (ec) return Close();
+  auto& req = parser_->get();
+  absl::string_view target(req.target().data(), req.target().size());
+  path_ = PercentDecode(target.substr(0, target.find('?')), false);
+  size_t limit = server_.router().BodyLimit(path_);
+  parser_->body_limit(limit);
+  if (parser_->content_length() && *parser_->content_length() > limit) {
+    server_.CountRejected(std::string(req.method_string()), 413);
+    Response r = server_.router().RenderError(
+        path_, WithHttpStatus413(absl::ResourceExhaustedError(absl::StrCat(
+                                 "request body of ", *parser_->content_length(),
+                                 " bytes exceeds the limit of ", limit, " bytes for ", path_))));
+    return Write(std::move(r), false, false);
+  }
+  if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *cont,
+                       [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                         if (ec) return self->Close();
+                         self->ReadBody();
+                       });
+    return;
+  }
+  ReadBody();
+}
+
+void Session::ReadBody() {
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->OnBody(ec);
+                    });
+}
+
+void Session::OnBody(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit) {
+    std::string method(parser_->get().method_string());
+    server_.CountRejected(method, 413);
+    Response r = server_.router().RenderError(
+        path_, WithHttpStatus413(absl::ResourceExhaustedError(absl::StrCat(
+                                 "request body exceeds the limit of ",
+                                 server_.router().BodyLimit(path_), " bytes for ", path_))));
+    return Write(std::move(r), false, false);
+  }
+  if (ec) return Close();
+  Dispatch();
+}
+
+void Session::Dispatch() {
+  auto req = parser_->release();
+  auto request = std::make_shared<Request>();
+  request->method = std::string(req.method_string());
+  request->target = std::string(req.target());
+  request->path = path_;
+  size_t q = request->target.find('?');
+  if (q != std::string::npos) request->query = ParseQuery(request->target.substr(q + 1));
+  for (const auto& field : req) {
+    request->headers[absl::AsciiStrToLower(std::string(field.name_string()))] =
+        std::string(field.value());
+  }
+  request->body = std::move(req.body());
+  bool keep_alive = req.keep_alive();
+  bool head = req.method() == bhttp::verb::head;
+  stream_.expires_never();
+  asio::post(server_.workers(), [self = shared_from_this(), request, keep_alive, head] {
+    Response response = self->server_.Handle(*request);
+    asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive,
+                                              head]() mutable {
+      self->Write(std::move(response), keep_alive, head);
+    });
+  });
+}
+
+void Session::Write(Response response, bool keep_alive, bool head) {
+  keep_alive = keep_alive && !server_.draining();
+  response_ = std::make_shared<bhttp::response<bhttp::string_body>>(
+      static_cast<bhttp::status>(response.status), 11);
+  response_->set(bhttp::field::server, "plinth");
+  response_->set(bhttp::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) response_->set(name, value);
+  response_->keep_alive(keep_alive);
+  size_t size = response.body.size();
+  if (!head) response_->body() = std::move(response.body);
+  response_->prepare_payload();
+  if (head) response_->content_length(size);
+  stream_.expires_after(server_.options().idle_timeout);
+  bhttp::async_write(stream_, *response_,
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                       if (ec || !keep_alive) return self->Close();
+                       self->response_.reset();
+                       self->ReadHeader();
+                     });
+}
+
+void Session::Close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options,
+                                                       const Router& router,
+                                                       Authenticator authenticator,
+                                                       metrics::Registry& registry) {
+  auto server = std::make_unique<ServerImpl>(options, router, std::move(authenticator), registry);
+  if (absl::Status s = server->Listen(); !s.ok()) return s;
+  return server;
+}
+
+}  // namespace plinth::http
