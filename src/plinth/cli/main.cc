@@ -1,0 +1,16 @@
+// The `plinth` command: `plinth server` runs the server; every other command
+// is a client of a running server (see docs/cli.md).
+#include "CLI/CLI.hpp"
+#include "plinth/cli/client_commands.h"
+#include "plinth/cli/server_command.h"
+#include "plinth/common/build_info.h"
+
+int main(int argc, char** argv) {
+  CLI::App app("Plinth: experiment tracking, model registry and more, in one program.", "plinth");
+  app.set_version_flag("--version", PLINTH_VERSION);
+  plinth::cli::CliContext ctx;
+  plinth::cli::AddGlobalOptions(app, ctx);
+  plinth::cli::AddServerCommand(app);
+  plinth::cli::AddClientCommands(app, ctx);
+  return plinth::cli::RunCli(app, ctx, argc, argv);
+}

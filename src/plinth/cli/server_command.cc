@@ -1,0 +1,79 @@
+#include "plinth/cli/server_command.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "plinth/server/app.h"
+#include "spdlog/spdlog.h"
+
+namespace plinth::cli {
+namespace {
+
+struct ServerFlags {
+  std::string config_file, home, host, db;
+  int port = -1;
+  bool insecure = false;
+};
+
+int RunServer(const ServerFlags& flags) {
+  server::Config config;
+  if (!flags.config_file.empty()) {
+    auto loaded = server::LoadConfigFile(flags.config_file, config);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "plinth: %s\n", std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    config = *loaded;
+  }
+  if (config.home.empty()) config.home = server::DefaultHome();
+  if (!flags.home.empty()) config.home = flags.home;
+  if (!flags.host.empty()) config.host = flags.host;
+  if (flags.port >= 0) config.port = flags.port;
+  if (!flags.db.empty()) config.database = flags.db;
+  if (flags.insecure) config.insecure = true;
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  // Block termination signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto app = server::App::Create(config);
+  if (!app.ok()) {
+    std::fprintf(stderr, "plinth: %s\n", std::string(app.status().message()).c_str());
+    return 1;
+  }
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("received signal {}: finishing in-flight requests", sig);
+    (*app)->Shutdown();
+  });
+  waiter.detach();
+  (*app)->Run();
+  app->reset();  // closes storage cleanly
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void AddServerCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServerFlags>();
+  CLI::App* cmd = app.add_subcommand("server", "Run the Plinth server in the foreground");
+  cmd->add_option("--config", flags->config_file, "YAML configuration file");
+  cmd->add_option("--home", flags->home, "Data folder (default $PLINTH_HOME or ~/.plinth)");
+  cmd->add_option("--host", flags->host, "Address to bind (default 127.0.0.1)");
+  cmd->add_option("--port", flags->port, "Port (default 8470; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--db", flags->db, "Database: sqlite (default) or postgresql://user@host/db");
+  cmd->add_flag("--insecure", flags->insecure,
+                "Allow a non-loopback bind without API tokens (no authentication)");
+  cmd->callback([flags] { std::exit(RunServer(*flags)); });
+}
+
+}  // namespace plinth::cli

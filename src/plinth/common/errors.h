@@ -6,12 +6,12 @@
 // INVALID_PARAMETER_VALUE), the name rides along as a payload.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace plinth {
 

@@ -1,0 +1,82 @@
+#include "plinth/common/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "plinth/common/ids.h"
+
+namespace plinth {
+namespace fs = std::filesystem;
+
+absl::StatusOr<fs::path> ResolveUnder(const fs::path& root, const std::string& relative) {
+  auto reject = [&](const char* why) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid path '", relative, "': ", why));
+  };
+  if (relative.find('\0') != std::string::npos) return reject("contains a NUL byte");
+  if (relative.find('\\') != std::string::npos) return reject("contains a backslash");
+  if (!relative.empty() && relative[0] == '/') {
+    return reject("must be relative (no leading '/')");
+  }
+  fs::path out = root;
+  for (absl::string_view part : absl::StrSplit(relative, '/', absl::SkipEmpty())) {
+    if (part == "..") return reject("'..' may not appear in a path");
+    if (part == ".") continue;
+    out /= std::string(part);
+  }
+  // A symlink inside root could still point outside it.
+  std::error_code ec;
+  fs::path canonical_root = fs::weakly_canonical(root, ec);
+  fs::path canonical = fs::weakly_canonical(out, ec);
+  if (!ec) {
+    auto [root_end, _] = std::mismatch(canonical_root.begin(), canonical_root.end(),
+                                       canonical.begin(), canonical.end());
+    if (root_end != canonical_root.end()) return reject("resolves outside its folder");
+  }
+  return out;
+}
+
+absl::Status WriteFileAtomic(const fs::path& path, const std::string& data) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("cannot create folder ", path.parent_path().string(), ": ", ec.message()));
+  }
+  fs::path tmp = path;
+  tmp += absl::StrCat(".tmp-", RandomHex(6));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot write ", tmp.string()));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      fs::remove(tmp, ec);
+      return absl::InternalError(absl::StrCat("short write to ", tmp.string()));
+    }
+    done += n;
+  }
+  ::fsync(fd);
+  ::close(fd);
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return absl::InternalError(absl::StrCat("cannot rename into ", path.string()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path.string()));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace plinth

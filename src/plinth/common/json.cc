@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "plinth/common/json.h"
 
 #include <charconv>
@@ -7,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "plinth/common/errors.h"
 
 namespace plinth {
@@ -21,8 +21,10 @@ std::string QuoteNonFiniteTokens(absl::string_view text) {
     char c = text[i];
     if (in_string) {
       out += c;
-      if (c == '\\' && i + 1 < text.size()) out += text[++i];
-      else if (c == '"') in_string = false;
+      if (c == '\\' && i + 1 < text.size())
+        out += text[++i];
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -54,8 +56,8 @@ absl::StatusOr<Json> ParseJsonLenient(absl::string_view text) {
   try {
     (void)Json::parse(text);
   } catch (const Json::parse_error& e) {
-    return BadRequest(absl::StrCat("malformed JSON in request body at byte ", e.byte,
-                                   ": fix the JSON syntax"));
+    return BadRequest(
+        absl::StrCat("malformed JSON in request body at byte ", e.byte, ": fix the JSON syntax"));
   }
   return BadRequest("malformed JSON in request body");
 }

@@ -1,10 +1,10 @@
 // JSON parsing helpers shared by every API.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
 namespace plinth {

@@ -8,9 +8,9 @@
 #define PLINTH_CONCAT(a, b) PLINTH_CONCAT_INNER(a, b)
 
 // Evaluates `expr` (an absl::Status) and returns it from the caller if not OK.
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status _plinth_status = (expr);    \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::absl::Status _plinth_status = (expr);          \
     if (!_plinth_status.ok()) return _plinth_status; \
   } while (0)
 

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "plinth/db/database.h"
 
 #include <chrono>
@@ -7,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "plinth/db/postgres_database.h"
 #include "plinth/db/sqlite_database.h"
 #include "plinth/metrics/registry.h"
@@ -54,7 +54,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options)
     return PostgresDatabase::Create(options.url, options.read_connections);
   }
   std::string path = options.sqlite_path;
-  if (absl::StartsWith(options.url, "sqlite:///")) path = options.url.substr(9);
+  // SQLAlchemy's form, as MLflow users write it: sqlite:///relative.db,
+  // sqlite:////absolute/path.db.
+  if (absl::StartsWith(options.url, "sqlite:///"))
+    path = options.url.substr(10);
   else if (!options.url.empty() && options.url != "sqlite") {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown database '", options.url,
@@ -71,7 +74,8 @@ metrics::Family<metrics::Histogram>& DbLatency() {
   return family;
 }
 
-absl::Status Timed(absl::string_view op, const char* kind, const std::function<absl::Status()>& fn) {
+absl::Status Timed(absl::string_view op, const char* kind,
+                   const std::function<absl::Status()>& fn) {
   auto start = std::chrono::steady_clock::now();
   absl::Status s = fn();
   DbLatency()

@@ -9,7 +9,6 @@
 // their own connections (Database::Read).
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace plinth::db {
 

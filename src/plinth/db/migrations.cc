@@ -1,10 +1,10 @@
-#include "absl/strings/string_view.h"
 #include "plinth/db/migrations.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "plinth/common/clock.h"
 #include "plinth/common/status_macros.h"
 
@@ -28,9 +28,9 @@ absl::StatusOr<int> SchemaVersion(Database& db, const std::string& module) {
   RETURN_IF_ERROR(EnsureTable(db));
   int version = 0;
   RETURN_IF_ERROR(db.Read([&](Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows,
-                     s.Query("SELECT MAX(version) FROM schema_migrations WHERE module = ?",
-                             {module}));
+    ASSIGN_OR_RETURN(
+        auto rows,
+        s.Query("SELECT MAX(version) FROM schema_migrations WHERE module = ?", {module}));
     if (!rows.empty() && !rows[0].IsNull(0)) version = static_cast<int>(rows[0].Int(0));
     return absl::OkStatus();
   }));
@@ -51,9 +51,10 @@ absl::Status Migrate(Database& db, const std::string& module,
         RETURN_IF_ERROR(s.Execute(stmt).status());
       }
       return s
-          .Execute("INSERT INTO schema_migrations (module, version, description, applied_at) "
-                   "VALUES (?, ?, ?, ?)",
-                   {module, int64_t{m.version}, m.description, SystemClock::Get().NowMillis()})
+          .Execute(
+              "INSERT INTO schema_migrations (module, version, description, applied_at) "
+              "VALUES (?, ?, ?, ?)",
+              {module, int64_t{m.version}, m.description, SystemClock::Get().NowMillis()})
           .status();
     });
     if (!status.ok()) {

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "plinth/db/sqlite_database.h"
 
 #include <sqlite3.h>
@@ -7,6 +6,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "plinth/common/status_macros.h"
 
 namespace plinth::db {
@@ -60,7 +60,6 @@ class SqliteConnection final : public Session {
                        const std::function<bool(const Row&)>& on_row) override {
     ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
     RETURN_IF_ERROR(Bind(stmt, params, sql));
-    int columns = sqlite3_column_count(stmt);
     while (true) {
       int rc = sqlite3_step(stmt);
       if (rc == SQLITE_DONE) break;
@@ -69,6 +68,9 @@ class SqliteConnection final : public Session {
         sqlite3_reset(stmt);
         return err;
       }
+      // Read per row: SQLite may re-prepare a cached statement after a schema
+      // change, and the column count can change with it.
+      int columns = sqlite3_column_count(stmt);
       std::vector<Value> values;
       values.reserve(columns);
       for (int i = 0; i < columns; ++i) values.push_back(Column(stmt, i));
@@ -88,8 +90,7 @@ class SqliteConnection final : public Session {
     std::string key(sql);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(handle_, key.c_str(), static_cast<int>(key.size()), &stmt,
-                                nullptr);
+    int rc = sqlite3_prepare_v2(handle_, key.c_str(), static_cast<int>(key.size()), &stmt, nullptr);
     if (rc != SQLITE_OK) return Error(rc, sql);
     // Keep the cache bounded: generated SQL (search filters) varies.
     if (cache_.size() > 512) {
@@ -109,12 +110,14 @@ class SqliteConnection final : public Session {
       int idx = static_cast<int>(i) + 1;
       const Value& v = params[i];
       int rc;
-      if (auto p = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *p);
-      else if (auto p = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *p);
+      if (auto p = std::get_if<int64_t>(&v))
+        rc = sqlite3_bind_int64(stmt, idx, *p);
+      else if (auto p = std::get_if<double>(&v))
+        rc = sqlite3_bind_double(stmt, idx, *p);
       else if (auto p = std::get_if<std::string>(&v))
-        rc = sqlite3_bind_text(stmt, idx, p->data(), static_cast<int>(p->size()),
-                               SQLITE_TRANSIENT);
-      else rc = sqlite3_bind_null(stmt, idx);
+        rc = sqlite3_bind_text(stmt, idx, p->data(), static_cast<int>(p->size()), SQLITE_TRANSIENT);
+      else
+        rc = sqlite3_bind_null(stmt, idx);
       if (rc != SQLITE_OK) return Error(rc, sql);
     }
     return absl::OkStatus();
@@ -122,9 +125,12 @@ class SqliteConnection final : public Session {
 
   static Value Column(sqlite3_stmt* stmt, int i) {
     switch (sqlite3_column_type(stmt, i)) {
-      case SQLITE_INTEGER: return int64_t{sqlite3_column_int64(stmt, i)};
-      case SQLITE_FLOAT: return sqlite3_column_double(stmt, i);
-      case SQLITE_NULL: return std::monostate{};
+      case SQLITE_INTEGER:
+        return int64_t{sqlite3_column_int64(stmt, i)};
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt, i);
+      case SQLITE_NULL:
+        return std::monostate{};
       default: {
         const unsigned char* text = sqlite3_column_text(stmt, i);
         return std::string(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt, i));

@@ -11,10 +11,11 @@ Response MlflowError(const absl::Status& status) {
 }
 
 Response NativeError(const absl::Status& status) {
-  std::string code = ErrorNameOf(status).value_or(
-      std::string(absl::StatusCodeToString(status.code())));
-  Json body = {{"error", {{"code", code}, {"message", std::string(status.message())},
-                          {"details", Json::object()}}}};
+  std::string code =
+      ErrorNameOf(status).value_or(std::string(absl::StatusCodeToString(status.code())));
+  Json body = {
+      {"error",
+       {{"code", code}, {"message", std::string(status.message())}, {"details", Json::object()}}}};
   return Response::Json(body, HttpStatusFor(status));
 }
 
@@ -46,8 +47,8 @@ absl::Status RequireTeamAccess(const Principal& principal, const std::string& ow
                                const std::string& what) {
   if (principal.CanAccessTeam(owner_team)) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(what, " belongs to team '", owner_team,
-                                                  "'; your token belongs to team '",
-                                                  principal.team, "'"));
+                                                  "'; your token belongs to team '", principal.team,
+                                                  "'"));
 }
 
 }  // namespace plinth::http

@@ -1,5 +1,6 @@
-#include "absl/strings/string_view.h"
 #include "plinth/http/message.h"
+
+#include "absl/strings/string_view.h"
 
 namespace plinth::http {
 

@@ -1,7 +1,6 @@
 // Transport-independent HTTP request and response values passed to handlers.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
 namespace plinth::http {
@@ -35,7 +35,7 @@ struct Request {
   std::multimap<std::string, std::string> query;  // decoded query parameters
   std::map<std::string, std::string> headers;     // lower-cased names
   std::string body;
-  std::string route;  // the matched route pattern (for metrics), set by the router
+  std::string route;        // the matched route pattern (for metrics), set by the router
   std::string path_suffix;  // for prefix routes: the remainder after the prefix
   Principal principal;
 

@@ -24,8 +24,9 @@ const V* LongestPrefix(const std::map<std::string, V>& m, const std::string& pat
 
 Router::Router() {
   renderers_[""] = [](const absl::Status& s) {
-    nlohmann::json body = {{"error", {{"code", absl::StatusCodeToString(s.code())},
-                                      {"message", std::string(s.message())}}}};
+    nlohmann::json body = {
+        {"error",
+         {{"code", absl::StatusCodeToString(s.code())}, {"message", std::string(s.message())}}}};
     return Response::Json(body, HttpStatusFor(s));
   };
   body_limits_[""] = 1 << 20;

@@ -1,18 +1,18 @@
-#include "absl/strings/string_view.h"
 #include "plinth/http/server.h"
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "plinth/common/errors.h"
 #include "spdlog/spdlog.h"
 
@@ -36,8 +36,7 @@ class ServerImpl;
 // keep-alive) and runs each handler on the worker pool.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerImpl& server)
-      : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, ServerImpl& server) : stream_(std::move(socket)), server_(server) {}
   void Start() { ReadHeader(); }
 
  private:
@@ -48,12 +47,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch();
   void Write(Response response, bool keep_alive, bool head);
   void Close();
+  // After an early error reply (413), reads and discards what the client is
+  // still sending, so it sees the reply instead of a connection reset.
+  void DrainAndClose();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   std::string path_;
+  bool drain_after_write_ = false;
   ServerImpl& server_;
 };
 
@@ -74,13 +77,15 @@ class ServerImpl final : public Server {
                                        "HTTP request latency from full body read to response "
                                        "ready, by route and method.",
                                        {"route", "method"})),
-        in_flight_gauge_(registry.AddGauge("plinth_http_requests_in_flight",
-                                           "HTTP requests being handled now.")
-                             .WithLabels({})) {}
+        in_flight_gauge_(
+            registry.AddGauge("plinth_http_requests_in_flight", "HTTP requests being handled now.")
+                .WithLabels({})) {}
 
   absl::Status Listen() {
     beast::error_code ec;
-    auto address = asio::ip::make_address(options_.host, ec);
+    // "localhost" is the one name accepted; everything else must be an address.
+    auto address =
+        asio::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host, ec);
     if (ec) return absl::InvalidArgumentError(absl::StrCat("invalid host '", options_.host, "'"));
     tcp::endpoint endpoint(address, options_.port);
     acceptor_.open(endpoint.protocol(), ec);
@@ -88,8 +93,8 @@ class ServerImpl final : public Server {
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.host, ":",
-                                                 options_.port, ": ", ec.message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options_.host, ":", options_.port, ": ", ec.message()));
     }
     port_ = acceptor_.local_endpoint().port();
     return absl::OkStatus();
@@ -144,16 +149,17 @@ class ServerImpl final : public Server {
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec,
-                                                           tcp::socket socket) {
-      if (ec) {
-        if (!acceptor_.is_open()) return;  // closed by Shutdown
-        spdlog::warn("accept failed: {}", ec.message());
-      } else {
-        std::make_shared<Session>(std::move(socket), *this)->Start();
-      }
-      Accept();
-    });
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           [this](beast::error_code ec, tcp::socket socket) {
+                             if (ec) {
+                               if (!acceptor_.is_open() || ec == asio::error::operation_aborted)
+                                 return;  // Shutdown
+                               spdlog::warn("accept failed: {}", ec.message());
+                             } else {
+                               std::make_shared<Session>(std::move(socket), *this)->Start();
+                             }
+                             Accept();
+                           });
   }
 
   Response HandleInner(Request& request) {
@@ -167,9 +173,8 @@ class ServerImpl final : public Server {
                      "ENDPOINT_NOT_FOUND", 405));
       }
       return router_.RenderError(
-          request.path, WithName(absl::NotFoundError(absl::StrCat("no API endpoint at ",
-                                                                  request.method, " ",
-                                                                  request.path)),
+          request.path, WithName(absl::NotFoundError(absl::StrCat(
+                                     "no API endpoint at ", request.method, " ", request.path)),
                                  "ENDPOINT_NOT_FOUND", 404));
     }
     request.route = match.route;
@@ -225,11 +230,13 @@ absl::Status ServerImpl::WithName(absl::Status s, const char* name, int http_sta
 void Session::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
+  // Beast checks Content-Length against its default 1 MiB body limit while
+  // parsing the header; lift it here and apply the route's limit in OnHeader.
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   stream_.expires_after(server_.options().idle_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
-                             self->OnHeader(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
 void Session::OnHeader(beast::error_code ec) {
@@ -242,9 +249,10 @@ void Session::OnHeader(beast::error_code ec) {
   if (parser_->content_length() && *parser_->content_length() > limit) {
     server_.CountRejected(std::string(req.method_string()), 413);
     Response r = server_.router().RenderError(
-        path_, WithHttpStatus413(absl::ResourceExhaustedError(absl::StrCat(
-                                 "request body of ", *parser_->content_length(),
-                                 " bytes exceeds the limit of ", limit, " bytes for ", path_))));
+        path_, WithHttpStatus413(absl::ResourceExhaustedError(
+                   absl::StrCat("request body of ", *parser_->content_length(),
+                                " bytes exceeds the limit of ", limit, " bytes for ", path_))));
+    drain_after_write_ = true;
     return Write(std::move(r), false, false);
   }
   if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
@@ -260,20 +268,20 @@ void Session::OnHeader(beast::error_code ec) {
 }
 
 void Session::ReadBody() {
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->OnBody(ec);
-                    });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
 }
 
 void Session::OnBody(beast::error_code ec) {
   if (ec == bhttp::error::body_limit) {
+    drain_after_write_ = true;
     std::string method(parser_->get().method_string());
     server_.CountRejected(method, 413);
     Response r = server_.router().RenderError(
-        path_, WithHttpStatus413(absl::ResourceExhaustedError(absl::StrCat(
-                                 "request body exceeds the limit of ",
-                                 server_.router().BodyLimit(path_), " bytes for ", path_))));
+        path_, WithHttpStatus413(absl::ResourceExhaustedError(
+                   absl::StrCat("request body exceeds the limit of ",
+                                server_.router().BodyLimit(path_), " bytes for ", path_))));
     return Write(std::move(r), false, false);
   }
   if (ec) return Close();
@@ -298,10 +306,10 @@ void Session::Dispatch() {
   stream_.expires_never();
   asio::post(server_.workers(), [self = shared_from_this(), request, keep_alive, head] {
     Response response = self->server_.Handle(*request);
-    asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive,
-                                              head]() mutable {
-      self->Write(std::move(response), keep_alive, head);
-    });
+    asio::post(self->stream_.get_executor(),
+               [self, response = std::move(response), keep_alive, head]() mutable {
+                 self->Write(std::move(response), keep_alive, head);
+               });
   });
 }
 
@@ -320,10 +328,24 @@ void Session::Write(Response response, bool keep_alive, bool head) {
   stream_.expires_after(server_.options().idle_timeout);
   bhttp::async_write(stream_, *response_,
                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                       // Beast reports end_of_stream after writing a "Connection: close" reply.
+                       bool sent = !ec || ec == bhttp::error::end_of_stream;
+                       if (sent && self->drain_after_write_) return self->DrainAndClose();
                        if (ec || !keep_alive) return self->Close();
                        self->response_.reset();
                        self->ReadHeader();
                      });
+}
+
+void Session::DrainAndClose() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(5));
+  auto discard = std::make_shared<std::array<char, 65536>>();
+  stream_.async_read_some(asio::buffer(*discard),
+                          [self = shared_from_this(), discard](beast::error_code ec, size_t) {
+                            if (!ec) self->DrainAndClose();
+                          });
 }
 
 void Session::Close() {

@@ -39,8 +39,7 @@ std::string LabelString(const std::vector<std::string>& names, const LabelValues
   return out + "}";
 }
 
-void Header(std::string& out, const std::string& name, const std::string& help,
-            const char* type) {
+void Header(std::string& out, const std::string& name, const std::string& help, const char* type) {
   absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
@@ -50,10 +49,14 @@ std::string EscapeLabelValue(const std::string& v) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }

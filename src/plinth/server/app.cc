@@ -1,0 +1,153 @@
+#include "plinth/server/app.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "plinth/artifacts/artifact_store.h"
+#include "plinth/auth/auth_routes.h"
+#include "plinth/auth/authenticator.h"
+#include "plinth/auth/token_store.h"
+#include "plinth/common/build_info.h"
+#include "plinth/common/clock.h"
+#include "plinth/common/status_macros.h"
+#include "plinth/db/database.h"
+#include "plinth/http/handlers.h"
+#include "plinth/http/server.h"
+#include "plinth/metrics/registry.h"
+#include "plinth/registry/registry_routes.h"
+#include "plinth/registry/registry_store.h"
+#include "plinth/registry/run_lookup.h"
+#include "plinth/tracking/mlflow_routes.h"
+#include "plinth/tracking/tracking_store.h"
+#include "spdlog/spdlog.h"
+
+namespace plinth::server {
+namespace {
+
+// The registry's read-only view of tracking runs.
+class TrackingRunLookup final : public registry::RunLookup {
+ public:
+  explicit TrackingRunLookup(tracking::TrackingStore& store) : store_(store) {}
+  absl::StatusOr<RunInfo> GetRun(const std::string& run_id) override {
+    ASSIGN_OR_RETURN(tracking::RunOwner owner, store_.GetRunOwner(run_id));
+    ASSIGN_OR_RETURN(tracking::Run run, store_.GetRun(run_id));
+    return RunInfo{run.info.artifact_uri, owner.team};
+  }
+
+ private:
+  tracking::TrackingStore& store_;
+};
+
+class AppImpl final : public App {
+ public:
+  int port() const override { return server_->port(); }
+  void Run() override { server_->Run(); }
+  void Shutdown() override { server_->Shutdown(); }
+
+  absl::Status Init(const Config& config) {
+    config_ = config;
+    std::error_code ec;
+    std::filesystem::create_directories(config.home, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot create home folder ", config.home, ": ", ec.message()));
+    }
+    db::Options db_options;
+    db_options.url = config.database;
+    db_options.sqlite_path = absl::StrCat(config.home, "/plinth.db");
+    ASSIGN_OR_RETURN(db_, db::Database::Open(db_options));
+    Clock& clock = SystemClock::Get();
+    ASSIGN_OR_RETURN(tokens_, auth::TokenStore::Create(*db_, clock));
+    if (!IsLoopback(config.host) && !config.insecure && !tokens_->HasTokens()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing to listen on ", config.host,
+          " without API tokens: create one first (run on 127.0.0.1 and 'plinth tokens create "
+          "--team default --role admin'), or pass --insecure to serve without authentication"));
+    }
+    ASSIGN_OR_RETURN(artifacts_,
+                     artifacts::CreateLocalArtifactStore(absl::StrCat(config.home, "/artifacts")));
+    ASSIGN_OR_RETURN(tracking_, tracking::TrackingStore::Create(*db_, clock, "mlflow-artifacts:"));
+    run_lookup_ = std::make_unique<TrackingRunLookup>(*tracking_);
+    ASSIGN_OR_RETURN(registry_, registry::RegistryStore::Create(*db_, *run_lookup_, clock));
+
+    BuildRouter();
+    http::ServerOptions options;
+    options.host = config.host;
+    options.port = config.port;
+    options.io_threads = config.io_threads;
+    options.worker_threads = config.worker_threads;
+    auto& registry = metrics::Registry::Global();
+    registry
+        .AddGauge("plinth_build_info", "Build information; the value is always 1.",
+                  {"version", "build_type", "database"})
+        .WithLabels({PLINTH_VERSION, PLINTH_BUILD_TYPE,
+                     db_->dialect() == db::Dialect::kSqlite ? "sqlite" : "postgresql"})
+        .Set(1);
+    // A networked server never falls back to anonymous access, even if its
+    // last token is revoked later.
+    bool require_tokens = config.require_tokens || (!IsLoopback(config.host) && !config.insecure);
+    ASSIGN_OR_RETURN(
+        server_, http::Server::Create(options, router_,
+                                      auth::MakeAuthenticator(*tokens_, require_tokens), registry));
+    spdlog::info("plinth {} serving http://{}:{} (home {}, database {})", PLINTH_VERSION,
+                 config.host, server_->port(), config.home, db_->Describe());
+    return absl::OkStatus();
+  }
+
+ private:
+  void BuildRouter() {
+    router_.SetErrorRenderer("/api/2.0/", http::MlflowError);
+    router_.SetErrorRenderer("/ajax-api/2.0/", http::MlflowError);
+    router_.SetErrorRenderer("/api/v1/", http::NativeError);
+    router_.SetBodyLimit("", config_.max_body_bytes);
+    router_.SetBodyLimit("/api/2.0/mlflow-artifacts/", config_.max_artifact_bytes);
+    router_.SetPublic("/healthz");
+    router_.SetPublic("/metrics");
+
+    router_.Add("GET", "/healthz", [](http::Request&) {
+      return http::Response::Json({{"status", "ok"}});
+    });
+    router_.Add("GET", "/metrics", [](http::Request&) {
+      return http::Response::Text(metrics::Registry::Global().Expose(), 200,
+                                  "text/plain; version=0.0.4; charset=utf-8");
+    });
+    router_.Add("GET", "/api/v1/info",
+                http::NativeHandler([this](http::Request& req) -> absl::StatusOr<Json> {
+                  return Json{
+                      {"version", PLINTH_VERSION},
+                      {"database", db_->Describe()},
+                      {"home", config_.home},
+                      {"auth", {{"enabled", config_.require_tokens || tokens_->HasTokens()}}},
+                      {"principal",
+                       {{"team", req.principal.team},
+                        {"role", req.principal.role},
+                        {"token_id", req.principal.token_id}}}};
+                }));
+    auth::RegisterAuthRoutes(router_, *tokens_);
+    tracking::RegisterTrackingRoutes(router_, *tracking_);
+    tracking::RegisterArtifactRoutes(router_, *tracking_, *artifacts_);
+    registry::RegisterRegistryRoutes(router_, *registry_);
+  }
+
+  Config config_;
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<auth::TokenStore> tokens_;
+  std::unique_ptr<artifacts::ArtifactStore> artifacts_;
+  std::unique_ptr<tracking::TrackingStore> tracking_;
+  std::unique_ptr<TrackingRunLookup> run_lookup_;
+  std::unique_ptr<registry::RegistryStore> registry_;
+  http::Router router_;
+  // Declared last: destroyed first, so no handler runs against closed stores.
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
+  RETURN_IF_ERROR(ValidateConfig(config));
+  auto app = std::make_unique<AppImpl>();
+  RETURN_IF_ERROR(app->Init(config));
+  return std::unique_ptr<App>(std::move(app));
+}
+
+}  // namespace plinth::server

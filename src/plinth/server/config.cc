@@ -1,0 +1,113 @@
+#include "plinth/server/config.h"
+
+#include <cstdlib>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "yaml-cpp/yaml.h"
+
+namespace plinth::server {
+namespace {
+
+template <typename T>
+absl::Status Read(const YAML::Node& node, const std::string& key, T& out) {
+  try {
+    out = node.as<T>();
+    return absl::OkStatus();
+  } catch (const YAML::Exception&) {
+    return absl::InvalidArgumentError(absl::StrCat(key, ": expected ",
+                                                   std::is_same_v<T, std::string> ? "a string"
+                                                   : std::is_same_v<T, bool>      ? "true or false"
+                                                                                  : "a number"));
+  }
+}
+
+}  // namespace
+
+std::string DefaultHome() {
+  if (const char* env = std::getenv("PLINTH_HOME"); env && *env) return env;
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home && *home ? home : ".", "/.plinth");
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config config) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": invalid YAML: ", e.what()));
+  }
+  if (root.IsNull()) return config;
+  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a mapping"));
+  static const std::set<std::string> kSections = {"server", "database", "auth", "limits", "log"};
+  for (const auto& section : root) {
+    std::string name = section.first.as<std::string>();
+    if (!kSections.count(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", name, ": unknown section (use server, database, auth, limits, log)"));
+    }
+    if (!section.second.IsMap()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", name, ": expected a mapping"));
+    }
+    for (const auto& entry : section.second) {
+      std::string key = absl::StrCat(name, ".", entry.first.as<std::string>());
+      const YAML::Node& v = entry.second;
+      absl::Status s;
+      int64_t bytes = 0;
+      if (key == "server.host")
+        s = Read(v, key, config.host);
+      else if (key == "server.port")
+        s = Read(v, key, config.port);
+      else if (key == "server.home")
+        s = Read(v, key, config.home);
+      else if (key == "server.insecure")
+        s = Read(v, key, config.insecure);
+      else if (key == "server.io_threads")
+        s = Read(v, key, config.io_threads);
+      else if (key == "server.worker_threads")
+        s = Read(v, key, config.worker_threads);
+      else if (key == "database.url")
+        s = Read(v, key, config.database);
+      else if (key == "auth.require_tokens")
+        s = Read(v, key, config.require_tokens);
+      else if (key == "log.level")
+        s = Read(v, key, config.log_level);
+      else if (key == "limits.max_body_bytes" || key == "limits.max_artifact_bytes") {
+        s = Read(v, key, bytes);
+        if (s.ok() && bytes <= 0) s = absl::InvalidArgumentError(key + ": must be positive");
+        if (s.ok()) {
+          (key == "limits.max_body_bytes" ? config.max_body_bytes : config.max_artifact_bytes) =
+              static_cast<size_t>(bytes);
+        }
+      } else {
+        s = absl::InvalidArgumentError(absl::StrCat(key, ": unknown key"));
+      }
+      if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
+    }
+  }
+  return config;
+}
+
+absl::Status ValidateConfig(const Config& c) {
+  if (c.port < 0 || c.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("port ", c.port, " is outside 0-65535"));
+  }
+  if (c.io_threads < 1 || c.worker_threads < 1) {
+    return absl::InvalidArgumentError("server.io_threads and server.worker_threads must be >= 1");
+  }
+  static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
+  if (!kLevels.count(c.log_level)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log.level '", c.log_level, "': use debug, info, warn or error"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace plinth::server

@@ -1,0 +1,144 @@
+// artifacts/list and the mlflow-artifacts proxy: clients upload and download
+// run artifacts through the server, which stores them in its ArtifactStore.
+// Proxy paths start with the experiment id ("<experiment_id>/<run_id>/
+// artifacts/..."), which decides the owning team.
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "plinth/common/errors.h"
+#include "plinth/common/status_macros.h"
+#include "plinth/http/args.h"
+#include "plinth/http/handlers.h"
+#include "plinth/tracking/mlflow_routes.h"
+
+namespace plinth::tracking {
+namespace {
+
+using http::Args;
+using http::Request;
+using http::Response;
+
+constexpr absl::string_view kProxyScheme = "mlflow-artifacts:/";
+constexpr char kProxyPrefix[] = "/api/2.0/mlflow-artifacts/artifacts";
+
+// "mlflow-artifacts:/1/abc/artifacts" -> "1/abc/artifacts".
+absl::StatusOr<std::string> StorePathOf(const std::string& artifact_uri) {
+  if (absl::StartsWith(artifact_uri, kProxyScheme)) {
+    return std::string(absl::StripPrefix(artifact_uri, kProxyScheme));
+  }
+  return InvalidState(absl::StrCat("artifact location '", artifact_uri,
+                                   "' is not served by this server; read it from its own store"));
+}
+
+Json FileInfoJson(const artifacts::FileInfo& f, const std::string& path) {
+  Json j = {{"path", path}, {"is_dir", f.is_dir}};
+  if (!f.is_dir) j["file_size"] = f.file_size;
+  return j;
+}
+
+absl::StatusOr<Json> ListRunArtifacts(TrackingStore& store, artifacts::ArtifactStore& files,
+                                      Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, args.RequiredStringOneOf({"run_id", "run_uuid"}));
+  ASSIGN_OR_RETURN(auto path, args.String("path"));
+  ASSIGN_OR_RETURN(RunOwner owner, store.GetRunOwner(run_id));
+  RETURN_IF_ERROR(http::RequireTeamAccess(req.principal, owner.team, absl::StrCat("run ", run_id)));
+  ASSIGN_OR_RETURN(Run run, store.GetRun(run_id));
+  ASSIGN_OR_RETURN(std::string root, StorePathOf(run.info.artifact_uri));
+  std::string rel = path.value_or("");
+  while (absl::EndsWith(rel, "/")) rel.pop_back();
+  ASSIGN_OR_RETURN(auto listed, files.List(rel.empty() ? root : absl::StrCat(root, "/", rel)));
+  Json out = {{"root_uri", run.info.artifact_uri}, {"files", Json::array()}};
+  for (const auto& f : listed) {
+    std::string name = f.path.substr(f.path.rfind('/') + 1);
+    out["files"].push_back(FileInfoJson(f, rel.empty() ? name : absl::StrCat(rel, "/", name)));
+  }
+  return out;
+}
+
+// Checks the caller's access to the experiment a proxy path starts with.
+absl::Status CheckProxyPath(TrackingStore& store, const Request& req, const std::string& path,
+                            bool write) {
+  if (write) RETURN_IF_ERROR(http::RequireWrite(req.principal));
+  if (req.principal.IsAdmin()) return absl::OkStatus();
+  std::string first = std::string(*absl::StrSplit(path, '/').begin());
+  int64_t experiment_id;
+  if (!absl::SimpleAtoi(first, &experiment_id)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("artifact path '", path, "' must start with an experiment id"));
+  }
+  ASSIGN_OR_RETURN(Experiment e, store.GetExperiment(experiment_id));
+  return http::RequireTeamAccess(req.principal, e.team, absl::StrCat("experiment ", experiment_id));
+}
+
+std::string ProxyPathOf(const Request& req) {
+  return std::string(absl::StripPrefix(req.path_suffix, "/"));
+}
+
+Response ProxyGet(TrackingStore& store, artifacts::ArtifactStore& files, Request& req) {
+  std::string path = ProxyPathOf(req);
+  absl::Status access = CheckProxyPath(store, req, path, false);
+  if (!access.ok()) return http::MlflowError(access);
+  absl::StatusOr<std::string> data = files.Read(path);
+  if (!data.ok()) {
+    return http::MlflowError(data.status().code() == absl::StatusCode::kNotFound
+                                 ? NotFound(data.status().message())
+                                 : data.status());
+  }
+  Response r = Response::Text(*std::move(data), 200, "application/octet-stream");
+  std::string name = path.substr(path.rfind('/') + 1);
+  r.headers.push_back({"Content-Disposition", absl::StrCat("attachment; filename=\"", name, "\"")});
+  return r;
+}
+
+absl::StatusOr<Json> ProxyPut(TrackingStore& store, artifacts::ArtifactStore& files, Request& req) {
+  std::string path = ProxyPathOf(req);
+  RETURN_IF_ERROR(CheckProxyPath(store, req, path, true));
+  RETURN_IF_ERROR(files.Write(path, req.body));
+  return Json::object();
+}
+
+absl::StatusOr<Json> ProxyDelete(TrackingStore& store, artifacts::ArtifactStore& files,
+                                 Request& req) {
+  std::string path = ProxyPathOf(req);
+  RETURN_IF_ERROR(CheckProxyPath(store, req, path, true));
+  RETURN_IF_ERROR(files.Delete(path));
+  return Json::object();
+}
+
+absl::StatusOr<Json> ProxyList(TrackingStore& store, artifacts::ArtifactStore& files,
+                               Request& req) {
+  std::string path = req.QueryParam("path").value_or("");
+  while (absl::EndsWith(path, "/")) path.pop_back();
+  if (!path.empty())
+    RETURN_IF_ERROR(CheckProxyPath(store, req, path, false));
+  else if (!req.principal.IsAdmin()) {
+    return absl::PermissionDeniedError("listing the artifact root needs an admin token");
+  }
+  ASSIGN_OR_RETURN(auto listed, files.List(path));
+  Json out = {{"files", Json::array()}};
+  for (const auto& f : listed) {
+    out["files"].push_back(FileInfoJson(f, f.path.substr(f.path.rfind('/') + 1)));
+  }
+  return out;
+}
+
+}  // namespace
+
+void RegisterArtifactRoutes(http::Router& router, TrackingStore& store,
+                            artifacts::ArtifactStore& files) {
+  AddMlflowRoute(router, "GET", "artifacts/list", http::MlflowHandler([&](Request& r) {
+                   return ListRunArtifacts(store, files, r);
+                 }));
+  std::string prefix = kProxyPrefix;
+  router.Add("GET", prefix,
+             http::MlflowHandler([&](Request& r) { return ProxyList(store, files, r); }));
+  router.AddPrefix("GET", prefix + "/", [&](Request& r) { return ProxyGet(store, files, r); });
+  router.AddPrefix("PUT", prefix + "/",
+                   http::MlflowHandler([&](Request& r) { return ProxyPut(store, files, r); }));
+  router.AddPrefix("DELETE", prefix + "/",
+                   http::MlflowHandler([&](Request& r) { return ProxyDelete(store, files, r); }));
+}
+
+}  // namespace plinth::tracking

@@ -1,0 +1,412 @@
+#include "plinth/tracking/mlflow_routes.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "plinth/common/errors.h"
+#include "plinth/common/status_macros.h"
+#include "plinth/http/args.h"
+#include "plinth/http/handlers.h"
+#include "plinth/tracking/mlflow_json.h"
+#include "plinth/tracking/search_filter.h"
+
+namespace plinth::tracking {
+namespace {
+
+using http::Args;
+using http::Request;
+
+constexpr int64_t kMaxSearchResults = 50000;
+constexpr int64_t kDefaultRunSearchResults = 1000;
+constexpr int64_t kMaxBulkRuns = 100;
+constexpr int64_t kMaxBulkResultsPerRun = 2500;
+constexpr int64_t kDefaultBulkResultsPerRun = 320;
+
+absl::StatusOr<int64_t> ParseExperimentId(const std::string& text, const std::string& field) {
+  int64_t id;
+  if (!absl::SimpleAtoi(text, &id)) {
+    return InvalidParameter(absl::StrCat("Invalid value '", text, "' for parameter '", field,
+                                         "': experiment ids are integers"));
+  }
+  return id;
+}
+
+absl::StatusOr<int64_t> RequiredExperimentId(const Args& args) {
+  ASSIGN_OR_RETURN(std::string text, args.RequiredString("experiment_id"));
+  return ParseExperimentId(text, "experiment_id");
+}
+
+absl::StatusOr<std::string> RunIdOf(const Args& args) {
+  return args.RequiredStringOneOf({"run_id", "run_uuid"});
+}
+
+// The caller may read (and with `write`, change) experiment `id`.
+absl::Status CheckExperiment(TrackingStore& store, const Request& req, int64_t id, bool write) {
+  if (write) RETURN_IF_ERROR(http::RequireWrite(req.principal));
+  if (req.principal.IsAdmin()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Experiment e, store.GetExperiment(id));
+  return http::RequireTeamAccess(req.principal, e.team, absl::StrCat("experiment ", id));
+}
+
+absl::Status CheckRun(TrackingStore& store, const Request& req, const std::string& run_id,
+                      bool write) {
+  if (write) RETURN_IF_ERROR(http::RequireWrite(req.principal));
+  if (req.principal.IsAdmin()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(RunOwner owner, store.GetRunOwner(run_id));
+  return http::RequireTeamAccess(req.principal, owner.team, absl::StrCat("run ", run_id));
+}
+
+absl::StatusOr<int64_t> MaxResults(const Args& args, int64_t default_value, int64_t limit) {
+  ASSIGN_OR_RETURN(auto value, args.Int64("max_results"));
+  int64_t n = value.value_or(default_value);
+  if (n <= 0 || n > limit) {
+    return InvalidParameter(absl::StrCat("Invalid value ", n,
+                                         " for parameter 'max_results' supplied. It must be "
+                                         "at most ",
+                                         limit, " and positive"));
+  }
+  return n;
+}
+
+absl::StatusOr<ViewType> ViewTypeArg(const Args& args, const std::string& name) {
+  ASSIGN_OR_RETURN(auto text, args.String(name));
+  return ParseViewType(text.value_or(""));
+}
+
+absl::StatusOr<std::vector<OrderBy>> OrderByArg(const Args& args, const SearchSchema& schema) {
+  ASSIGN_OR_RETURN(auto clauses, args.StringList("order_by"));
+  return ParseOrderByList(clauses, schema);
+}
+
+// --- experiments ---
+
+absl::StatusOr<Json> CreateExperiment(TrackingStore& store, Request& req) {
+  RETURN_IF_ERROR(http::RequireWrite(req.principal));
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string name, args.RequiredString("name"));
+  ASSIGN_OR_RETURN(auto location, args.String("artifact_location"));
+  auto tags_it = args.json().find("tags");
+  ASSIGN_OR_RETURN(auto tags,
+                   ParseKeyValues(tags_it == args.json().end() ? nullptr : &*tags_it, "tags"));
+  ASSIGN_OR_RETURN(int64_t id,
+                   store.CreateExperiment(name, location.value_or(""), tags, req.principal.team));
+  return Json{{"experiment_id", std::to_string(id)}};
+}
+
+absl::StatusOr<Json> GetExperiment(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(int64_t id, RequiredExperimentId(args));
+  ASSIGN_OR_RETURN(Experiment e, store.GetExperiment(id));
+  RETURN_IF_ERROR(http::RequireTeamAccess(req.principal, e.team, absl::StrCat("experiment ", id)));
+  return Json{{"experiment", ExperimentToJson(e)}};
+}
+
+absl::StatusOr<Json> GetExperimentByName(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string name, args.RequiredString("experiment_name"));
+  ASSIGN_OR_RETURN(Experiment e, store.GetExperimentByName(name));
+  RETURN_IF_ERROR(
+      http::RequireTeamAccess(req.principal, e.team, absl::StrCat("experiment '", name, "'")));
+  return Json{{"experiment", ExperimentToJson(e)}};
+}
+
+absl::StatusOr<Json> SearchExperiments(TrackingStore& store, Request& req, bool legacy_list) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ExperimentSearch search;
+  ASSIGN_OR_RETURN(search.view, ViewTypeArg(args, "view_type"));
+  ASSIGN_OR_RETURN(search.limit,
+                   MaxResults(args, legacy_list ? kMaxSearchResults : 1000, kMaxSearchResults));
+  ASSIGN_OR_RETURN(auto filter, args.String("filter"));
+  ASSIGN_OR_RETURN(search.filter, ParseSearchFilter(filter.value_or(""), ExperimentSearchSchema()));
+  ASSIGN_OR_RETURN(search.order_by, OrderByArg(args, ExperimentSearchSchema()));
+  ASSIGN_OR_RETURN(auto token, args.String("page_token"));
+  ASSIGN_OR_RETURN(search.offset, DecodeOffsetToken(token.value_or("")));
+  if (!req.principal.IsAdmin()) search.teams = {req.principal.team};
+  ASSIGN_OR_RETURN(auto page, store.SearchExperiments(search));
+  Json out = {{"experiments", Json::array()}};
+  for (const auto& e : page.items) out["experiments"].push_back(ExperimentToJson(e));
+  if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
+  return out;
+}
+
+absl::StatusOr<Json> ExperimentLifecycle(TrackingStore& store, Request& req, bool restore) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(int64_t id, RequiredExperimentId(args));
+  RETURN_IF_ERROR(CheckExperiment(store, req, id, true));
+  RETURN_IF_ERROR(restore ? store.RestoreExperiment(id) : store.DeleteExperiment(id));
+  return Json::object();
+}
+
+absl::StatusOr<Json> UpdateExperiment(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(int64_t id, RequiredExperimentId(args));
+  ASSIGN_OR_RETURN(auto new_name, args.String("new_name"));
+  RETURN_IF_ERROR(CheckExperiment(store, req, id, true));
+  if (new_name) RETURN_IF_ERROR(store.RenameExperiment(id, *new_name));
+  return Json::object();
+}
+
+absl::StatusOr<Json> SetExperimentTag(TrackingStore& store, Request& req, bool remove) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(int64_t id, RequiredExperimentId(args));
+  ASSIGN_OR_RETURN(std::string key, args.RequiredString("key"));
+  RETURN_IF_ERROR(CheckExperiment(store, req, id, true));
+  if (remove) {
+    RETURN_IF_ERROR(store.DeleteExperimentTag(id, key));
+  } else {
+    ASSIGN_OR_RETURN(std::string value, args.RequiredString("value"));
+    RETURN_IF_ERROR(store.SetExperimentTag(id, key, value));
+  }
+  return Json::object();
+}
+
+// --- runs ---
+
+absl::StatusOr<Json> CreateRun(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  TrackingStore::NewRun run;
+  ASSIGN_OR_RETURN(auto exp, args.String("experiment_id"));
+  if (exp && !exp->empty()) {
+    ASSIGN_OR_RETURN(run.experiment_id, ParseExperimentId(*exp, "experiment_id"));
+  }
+  RETURN_IF_ERROR(CheckExperiment(store, req, run.experiment_id, true));
+  ASSIGN_OR_RETURN(auto user, args.String("user_id"));
+  run.user_id = user.value_or("");
+  ASSIGN_OR_RETURN(auto name, args.String("run_name"));
+  run.run_name = name.value_or("");
+  ASSIGN_OR_RETURN(run.start_time, args.Int64("start_time"));
+  auto tags_it = args.json().find("tags");
+  ASSIGN_OR_RETURN(run.tags,
+                   ParseKeyValues(tags_it == args.json().end() ? nullptr : &*tags_it, "tags"));
+  ASSIGN_OR_RETURN(Run created, store.CreateRun(run));
+  return Json{{"run", RunToJson(created)}};
+}
+
+absl::StatusOr<Json> UpdateRun(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  TrackingStore::RunUpdate update;
+  ASSIGN_OR_RETURN(update.status, args.String("status"));
+  ASSIGN_OR_RETURN(update.end_time, args.Int64("end_time"));
+  ASSIGN_OR_RETURN(update.run_name, args.String("run_name"));
+  ASSIGN_OR_RETURN(RunInfo info, store.UpdateRun(run_id, update));
+  return Json{{"run_info", RunInfoToJson(info)}};
+}
+
+absl::StatusOr<Json> RunLifecycle(TrackingStore& store, Request& req, bool restore) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  RETURN_IF_ERROR(restore ? store.RestoreRun(run_id) : store.DeleteRun(run_id));
+  return Json::object();
+}
+
+absl::StatusOr<Json> GetRun(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, false));
+  ASSIGN_OR_RETURN(Run run, store.GetRun(run_id));
+  return Json{{"run", RunToJson(run)}};
+}
+
+absl::StatusOr<Json> LogMetric(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  Json one = Json::array({args.json()});
+  ASSIGN_OR_RETURN(auto metrics, ParseMetrics(&one, "metric"));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  RETURN_IF_ERROR(store.LogBatch(run_id, metrics, {}, {}));
+  return Json::object();
+}
+
+absl::StatusOr<KeyValue> KeyValueArg(const Args& args) {
+  KeyValue kv;
+  ASSIGN_OR_RETURN(kv.key, args.RequiredString("key"));
+  ASSIGN_OR_RETURN(auto value, args.String("value"));
+  if (!value) return http::MissingParameter("value");
+  kv.value = *value;
+  return kv;
+}
+
+absl::StatusOr<Json> LogParam(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  ASSIGN_OR_RETURN(KeyValue kv, KeyValueArg(args));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  RETURN_IF_ERROR(store.LogBatch(run_id, {}, {kv}, {}));
+  return Json::object();
+}
+
+absl::StatusOr<Json> SetTag(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  ASSIGN_OR_RETURN(KeyValue kv, KeyValueArg(args));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  RETURN_IF_ERROR(store.LogBatch(run_id, {}, {}, {kv}));
+  return Json::object();
+}
+
+absl::StatusOr<Json> DeleteTag(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  ASSIGN_OR_RETURN(std::string key, args.RequiredString("key"));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  RETURN_IF_ERROR(store.DeleteTag(run_id, key));
+  return Json::object();
+}
+
+const Json* Field(const Args& args, const char* name) {
+  auto it = args.json().find(name);
+  return it == args.json().end() ? nullptr : &*it;
+}
+
+absl::StatusOr<Json> LogBatch(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  ASSIGN_OR_RETURN(auto metrics, ParseMetrics(Field(args, "metrics"), "metrics"));
+  ASSIGN_OR_RETURN(auto params, ParseKeyValues(Field(args, "params"), "params"));
+  ASSIGN_OR_RETURN(auto tags, ParseKeyValues(Field(args, "tags"), "tags"));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  RETURN_IF_ERROR(store.LogBatch(run_id, metrics, params, tags));
+  return Json::object();
+}
+
+absl::StatusOr<Json> LogInputs(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  ASSIGN_OR_RETURN(auto inputs, ParseDatasetInputs(Field(args, "datasets")));
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  RETURN_IF_ERROR(store.LogInputs(run_id, inputs));
+  return Json::object();
+}
+
+absl::StatusOr<Json> SearchRuns(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  RunSearch search;
+  ASSIGN_OR_RETURN(auto ids, args.StringList("experiment_ids"));
+  for (const auto& id : ids) {
+    ASSIGN_OR_RETURN(int64_t parsed, ParseExperimentId(id, "experiment_ids"));
+    RETURN_IF_ERROR(CheckExperiment(store, req, parsed, false));
+    search.experiment_ids.push_back(parsed);
+  }
+  ASSIGN_OR_RETURN(search.view, ViewTypeArg(args, "run_view_type"));
+  ASSIGN_OR_RETURN(search.limit, MaxResults(args, kDefaultRunSearchResults, kMaxSearchResults));
+  ASSIGN_OR_RETURN(auto filter, args.String("filter"));
+  ASSIGN_OR_RETURN(search.filter, ParseSearchFilter(filter.value_or(""), RunSearchSchema()));
+  ASSIGN_OR_RETURN(search.order_by, OrderByArg(args, RunSearchSchema()));
+  ASSIGN_OR_RETURN(auto token, args.String("page_token"));
+  ASSIGN_OR_RETURN(auto page, store.SearchRuns(search, token.value_or("")));
+  Json out = Json::object();
+  if (!page.items.empty()) {
+    out["runs"] = Json::array();
+    for (const auto& run : page.items) out["runs"].push_back(RunToJson(run));
+  }
+  if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
+  return out;
+}
+
+http::Response GetMetricHistory(TrackingStore& store, Request& req) {
+  auto run = [&]() -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+    ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+    ASSIGN_OR_RETURN(std::string key, args.RequiredString("metric_key"));
+    ASSIGN_OR_RETURN(auto token, args.String("page_token"));
+    ASSIGN_OR_RETURN(auto max_results, args.Int64("max_results"));
+    RETURN_IF_ERROR(CheckRun(store, req, run_id, false));
+    ASSIGN_OR_RETURN(auto page, store.GetMetricHistory(run_id, key, token.value_or(""),
+                                                       max_results.value_or(0)));
+    return MetricHistoryJson(page.items, page.next_page_token);
+  }();
+  if (!run.ok()) return http::MlflowError(run.status());
+  return http::Response::Text(*std::move(run), 200, "application/json");
+}
+
+http::Response GetMetricHistoryBulkInterval(TrackingStore& store, Request& req) {
+  auto run = [&]() -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+    ASSIGN_OR_RETURN(auto run_ids, args.StringList("run_ids"));
+    if (run_ids.empty()) return http::MissingParameter("run_ids");
+    if (static_cast<int64_t>(run_ids.size()) > kMaxBulkRuns) {
+      return InvalidParameter(
+          absl::StrCat("GetMetricHistoryBulkInterval request must specify at "
+                       "most ",
+                       kMaxBulkRuns, " run_ids. Received ", run_ids.size(), " run_ids."));
+    }
+    ASSIGN_OR_RETURN(std::string key, args.RequiredString("metric_key"));
+    ASSIGN_OR_RETURN(auto start, args.Int64("start_step"));
+    ASSIGN_OR_RETURN(auto end, args.Int64("end_step"));
+    if (start.has_value() != end.has_value()) {
+      return InvalidParameter(
+          "If either start step or end step are specified, both must be "
+          "specified.");
+    }
+    if (start && end && *start > *end) {
+      return InvalidParameter("end_step must be greater than start_step.");
+    }
+    ASSIGN_OR_RETURN(int64_t max_results,
+                     MaxResults(args, kDefaultBulkResultsPerRun, kMaxBulkResultsPerRun));
+    for (const auto& id : run_ids) RETURN_IF_ERROR(CheckRun(store, req, id, false));
+    ASSIGN_OR_RETURN(auto points,
+                     store.GetMetricHistoryBulkInterval(run_ids, key, start, end, max_results));
+    return BulkHistoryJson(points);
+  }();
+  if (!run.ok()) return http::MlflowError(run.status());
+  return http::Response::Text(*std::move(run), 200, "application/json");
+}
+
+}  // namespace
+
+void AddMlflowRoute(http::Router& router, const std::string& method, const std::string& path,
+                    http::Handler handler) {
+  router.Add(method, "/ajax-api/2.0/mlflow/" + path, handler);
+  router.Add(method, "/api/2.0/mlflow/" + path, std::move(handler));
+}
+
+void RegisterTrackingRoutes(http::Router& router, TrackingStore& store) {
+  auto add = [&](const char* method, const char* path,
+                 std::function<absl::StatusOr<Json>(TrackingStore&, Request&)> fn) {
+    AddMlflowRoute(router, method, path,
+                   http::MlflowHandler([&store, fn](Request& r) { return fn(store, r); }));
+  };
+  add("POST", "experiments/create", CreateExperiment);
+  add("GET", "experiments/get", GetExperiment);
+  add("GET", "experiments/get-by-name", GetExperimentByName);
+  for (const char* method : {"POST", "GET"}) {
+    add(method, "experiments/search",
+        [](TrackingStore& s, Request& r) { return SearchExperiments(s, r, false); });
+  }
+  add("GET", "experiments/list",
+      [](TrackingStore& s, Request& r) { return SearchExperiments(s, r, true); });
+  add("POST", "experiments/delete",
+      [](TrackingStore& s, Request& r) { return ExperimentLifecycle(s, r, false); });
+  add("POST", "experiments/restore",
+      [](TrackingStore& s, Request& r) { return ExperimentLifecycle(s, r, true); });
+  add("POST", "experiments/update", UpdateExperiment);
+  add("POST", "experiments/set-experiment-tag",
+      [](TrackingStore& s, Request& r) { return SetExperimentTag(s, r, false); });
+  add("POST", "experiments/delete-experiment-tag",
+      [](TrackingStore& s, Request& r) { return SetExperimentTag(s, r, true); });
+
+  add("POST", "runs/create", CreateRun);
+  add("POST", "runs/update", UpdateRun);
+  add("POST", "runs/delete",
+      [](TrackingStore& s, Request& r) { return RunLifecycle(s, r, false); });
+  add("POST", "runs/restore",
+      [](TrackingStore& s, Request& r) { return RunLifecycle(s, r, true); });
+  add("GET", "runs/get", GetRun);
+  add("POST", "runs/log-metric", LogMetric);
+  add("POST", "runs/log-parameter", LogParam);
+  add("POST", "runs/set-tag", SetTag);
+  add("POST", "runs/delete-tag", DeleteTag);
+  add("POST", "runs/log-batch", LogBatch);
+  add("POST", "runs/log-inputs", LogInputs);
+  add("POST", "runs/search", SearchRuns);
+  add("GET", "runs/search", SearchRuns);
+
+  AddMlflowRoute(router, "GET", "metrics/get-history",
+                 [&store](Request& r) { return GetMetricHistory(store, r); });
+  AddMlflowRoute(router, "GET", "metrics/get-history-bulk-interval",
+                 [&store](Request& r) { return GetMetricHistoryBulkInterval(store, r); });
+}
+
+}  // namespace plinth::tracking

@@ -34,7 +34,7 @@ CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
 CREATE TABLE metrics (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL,
   timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL);
-CREATE INDEX metrics_by_run_key_step ON metrics (run_key, key, step);
+CREATE INDEX metrics_by_run_key_step ON metrics (run_key, key, step, timestamp);
 CREATE TABLE latest_metrics (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL,
   timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL,
@@ -87,7 +87,7 @@ CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
 CREATE TABLE metrics (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL,
   timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL);
-CREATE INDEX metrics_by_run_key_step ON metrics (run_key, key, step);
+CREATE INDEX metrics_by_run_key_step ON metrics (run_key, key, step, timestamp);
 CREATE TABLE latest_metrics (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL,
   timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL,

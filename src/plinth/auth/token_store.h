@@ -1,0 +1,77 @@
+// Teams and API tokens. A token belongs to one team and has one role
+// (viewer < member < admin). Only a SHA-256 hash of each secret is stored;
+// the secret is shown once, at creation.
+//
+// Thread-safe. Verified tokens are cached in memory (revocation clears the
+// cache), so authenticating a request costs a hash and a map lookup.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "plinth/common/clock.h"
+#include "plinth/db/database.h"
+#include "plinth/http/message.h"
+
+namespace plinth::auth {
+
+struct Team {
+  std::string name;
+  int64_t created_at = 0;
+};
+
+struct Token {
+  std::string id;  // public identifier, safe to show and log
+  std::string name;
+  std::string team;
+  std::string role;
+  int64_t created_at = 0;
+};
+
+struct CreatedToken {
+  Token token;
+  std::string secret;  // "plt_<hex>"; never stored
+};
+
+// The team new resources go to when no token is used (auth off).
+inline constexpr char kDefaultTeam[] = "default";
+
+class TokenStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<TokenStore>> Create(db::Database& db, Clock& clock);
+
+  absl::Status CreateTeam(const std::string& name);
+  absl::StatusOr<std::vector<Team>> ListTeams();
+
+  absl::StatusOr<CreatedToken> CreateToken(const std::string& name, const std::string& team,
+                                           const std::string& role);
+  absl::StatusOr<std::vector<Token>> ListTokens();
+  absl::Status RevokeToken(const std::string& id);
+
+  // The principal for a presented secret; Unauthenticated when unknown.
+  absl::StatusOr<http::Principal> Verify(const std::string& secret);
+  // Whether any token exists (then every API call must present one).
+  bool HasTokens();
+
+ private:
+  TokenStore(db::Database& db, Clock& clock) : db_(db), clock_(clock) {}
+  absl::Status RefreshHasTokens();
+
+  db::Database& db_;
+  Clock& clock_;
+  std::mutex mu_;
+  std::map<std::string, http::Principal> cache_ ABSL_GUARDED_BY(mu_);  // by secret hash
+  bool has_tokens_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Team names: 1-64 characters of [A-Za-z0-9_.-].
+absl::Status ValidateTeamName(const std::string& name);
+absl::Status ValidateRole(const std::string& role);
+
+}  // namespace plinth::auth

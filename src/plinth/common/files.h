@@ -1,0 +1,27 @@
+// Filesystem helpers: confinement of client-supplied paths and atomic writes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace plinth {
+
+// Resolves `relative` (a client-supplied, '/'-separated path) under `root`.
+// Rejects absolute paths, '..' components, NUL bytes and backslashes, and
+// any result that a symlink would place outside `root`, with an
+// InvalidArgument error that says why. "" resolves to root itself.
+absl::StatusOr<std::filesystem::path> ResolveUnder(const std::filesystem::path& root,
+                                                   const std::string& relative);
+
+// Writes `data` to `path` atomically: a temporary file in the same folder,
+// fsync, then rename, so readers and crashes never see a partial file.
+// Creates missing parent folders.
+absl::Status WriteFileAtomic(const std::filesystem::path& path, const std::string& data);
+
+// Reads a whole file.
+absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path);
+
+}  // namespace plinth

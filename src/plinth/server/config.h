@@ -1,0 +1,40 @@
+// Server configuration: defaults, then the YAML file (--config), then
+// environment (PLINTH_HOME), then command-line flags. Every key is
+// documented in docs/configuration.md.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace plinth::server {
+
+struct Config {
+  std::string home;                 // data folder; default $PLINTH_HOME or ~/.plinth
+  std::string host = "127.0.0.1";   // server.host
+  int port = 8470;                  // server.port (0 = any free port)
+  std::string database = "sqlite";  // database.url: "sqlite", "sqlite:///file", "postgresql://..."
+  bool insecure = false;            // server.insecure: allow non-loopback without tokens
+  bool require_tokens = false;      // auth.require_tokens: require a token even with none created
+  int io_threads = 2;               // server.io_threads
+  int worker_threads = 8;           // server.worker_threads
+  size_t max_body_bytes = 1 << 20;  // limits.max_body_bytes (MLflow's 1 MB)
+  size_t max_artifact_bytes = 512u << 20;  // limits.max_artifact_bytes (one upload)
+  std::string log_level = "info";          // log.level: debug, info, warn, error
+};
+
+// The default home: $PLINTH_HOME, else $HOME/.plinth.
+std::string DefaultHome();
+
+// Reads a YAML config file over `base`. Unknown keys and wrong types are
+// errors that name the key ("server.prot: unknown key").
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config base);
+
+// Checks values that flags and files can get wrong (port range, thread counts).
+absl::Status ValidateConfig(const Config& config);
+
+// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool IsLoopback(const std::string& host);
+
+}  // namespace plinth::server

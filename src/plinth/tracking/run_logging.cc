@@ -1,0 +1,197 @@
+// TrackingStore: logging metrics, params, tags and inputs to a run.
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "plinth/common/errors.h"
+#include "plinth/common/json.h"
+#include "plinth/common/status_macros.h"
+#include "plinth/tracking/tracking_store.h"
+#include "plinth/tracking/validation.h"
+
+namespace plinth::tracking {
+namespace {
+
+// Rows per multi-row INSERT: amortizes statement overhead on both SQLite and
+// PostgreSQL while staying far below SQLite's bound-parameter limit.
+constexpr size_t kInsertChunk = 100;
+
+// Looks up an active run inside a write transaction.
+absl::StatusOr<int64_t> ActiveRunKey(db::Session& s, const std::string& run_id) {
+  ASSIGN_OR_RETURN(
+      auto rows, s.Query("SELECT run_key, lifecycle_stage FROM runs WHERE run_uuid = ?", {run_id}));
+  if (rows.empty()) return NotFound(absl::StrCat("Run with id=", run_id, " not found"));
+  if (rows[0].Str(1) != "active") {
+    return InvalidParameter(absl::StrCat("The run ", run_id,
+                                         " must be in the 'active' state. Current state is ",
+                                         rows[0].Str(1), "."));
+  }
+  return rows[0].Int(0);
+}
+
+// Whether `a` replaces `b` as a key's latest value: later timestamp wins, then
+// the larger value (MLflow's rule for runs/get).
+bool IsLater(const Metric& a, const Metric& b) {
+  if (a.timestamp != b.timestamp) return a.timestamp > b.timestamp;
+  if (std::isnan(b.value)) return !std::isnan(a.value);
+  return !std::isnan(a.value) && a.value > b.value;
+}
+
+absl::Status InsertMetrics(db::Session& s, int64_t run_key, const std::vector<Metric>& metrics) {
+  for (size_t begin = 0; begin < metrics.size(); begin += kInsertChunk) {
+    size_t end = std::min(metrics.size(), begin + kInsertChunk);
+    std::string sql = "INSERT INTO metrics (run_key, key, step, timestamp, value, is_nan) VALUES ";
+    std::vector<db::Value> params;
+    params.reserve((end - begin) * 6);
+    for (size_t i = begin; i < end; ++i) {
+      const Metric& m = metrics[i];
+      absl::StrAppend(&sql, i == begin ? "" : ",", "(?,?,?,?,?,?)");
+      bool nan = std::isnan(m.value);
+      params.insert(params.end(), {run_key, m.key, m.step, m.timestamp, nan ? 0.0 : m.value,
+                                   int64_t{nan ? 1 : 0}});
+    }
+    RETURN_IF_ERROR(s.Execute(sql, params).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UpdateLatestMetrics(db::Session& s, int64_t run_key,
+                                 const std::vector<Metric>& metrics) {
+  std::map<std::string, const Metric*> latest;
+  for (const Metric& m : metrics) {
+    auto [it, inserted] = latest.emplace(m.key, &m);
+    if (!inserted && IsLater(m, *it->second)) it->second = &m;
+  }
+  for (const auto& [key, m] : latest) {
+    bool nan = std::isnan(m->value);
+    // The WHERE clause keeps an existing row that is later than this batch's.
+    RETURN_IF_ERROR(
+        s.Execute("INSERT INTO latest_metrics (run_key, key, step, timestamp, value, is_nan) "
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_key, key) DO UPDATE SET step = "
+                  "excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan "
+                  "= excluded.is_nan WHERE excluded.timestamp > latest_metrics.timestamp OR "
+                  "(excluded.timestamp = latest_metrics.timestamp AND excluded.is_nan = 0 AND "
+                  "(latest_metrics.is_nan = 1 OR excluded.value > latest_metrics.value))",
+                  {run_key, key, m->step, m->timestamp, nan ? 0.0 : m->value, int64_t{nan ? 1 : 0}})
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InsertParams(db::Session& s, int64_t run_key, const std::string& run_id,
+                          const std::vector<KeyValue>& params) {
+  if (params.empty()) return absl::OkStatus();
+  std::string sql = "SELECT key, value FROM params WHERE run_key = ? AND key IN (";
+  std::vector<db::Value> args = {run_key};
+  for (size_t i = 0; i < params.size(); ++i) {
+    absl::StrAppend(&sql, i ? ",?" : "?");
+    args.push_back(params[i].key);
+  }
+  sql += ")";
+  ASSIGN_OR_RETURN(auto rows, s.Query(sql, args));
+  std::map<std::string, std::string> existing;
+  for (const auto& r : rows) existing[r.Str(0)] = r.Str(1);
+  for (const auto& p : params) {
+    auto it = existing.find(p.key);
+    if (it != existing.end() && it->second != p.value) {
+      return InvalidParameter(absl::StrCat("Changing param values is not allowed. Param with key='",
+                                           p.key, "' was already logged with value='", it->second,
+                                           "' for run ID='", run_id,
+                                           "'. Attempted logging new value '", p.value, "'."));
+    }
+  }
+  for (const auto& p : params) {
+    if (existing.count(p.key)) continue;
+    RETURN_IF_ERROR(s.Execute("INSERT INTO params (run_key, key, value) VALUES (?, ?, ?)",
+                              {run_key, p.key, p.value})
+                        .status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UpsertTags(db::Session& s, int64_t run_key, const std::vector<KeyValue>& tags) {
+  for (const auto& t : tags) {
+    RETURN_IF_ERROR(s.Execute("INSERT INTO tags (run_key, key, value) VALUES (?, ?, ?) ON "
+                              "CONFLICT (run_key, key) DO UPDATE SET value = excluded.value",
+                              {run_key, t.key, t.value})
+                        .status());
+    if (t.key == "mlflow.runName") {
+      RETURN_IF_ERROR(
+          s.Execute("UPDATE runs SET name = ? WHERE run_key = ?", {t.value, run_key}).status());
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status TrackingStore::LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
+                                     const std::vector<KeyValue>& params,
+                                     const std::vector<KeyValue>& tags) {
+  RETURN_IF_ERROR(ValidateBatch(metrics, params, tags));
+  return db_.TimedWrite("log_batch", [&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t run_key, ActiveRunKey(s, run_id));
+    RETURN_IF_ERROR(InsertParams(s, run_key, run_id, params));
+    RETURN_IF_ERROR(InsertMetrics(s, run_key, metrics));
+    RETURN_IF_ERROR(UpdateLatestMetrics(s, run_key, metrics));
+    return UpsertTags(s, run_key, tags);
+  });
+}
+
+absl::Status TrackingStore::DeleteTag(const std::string& run_id, const std::string& key) {
+  return db_.TimedWrite("delete_tag", [&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t run_key, ActiveRunKey(s, run_id));
+    ASSIGN_OR_RETURN(int64_t n,
+                     s.Execute("DELETE FROM tags WHERE run_key = ? AND key = ?", {run_key, key}));
+    if (n == 0) {
+      return NotFound(absl::StrCat("No tag with name: ", key, " in run with id ", run_id));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status TrackingStore::LogInputs(const std::string& run_id,
+                                      const std::vector<DatasetInput>& inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Dataset& d = inputs[i].dataset;
+    if (d.name.empty() || d.digest.empty() || d.source_type.empty() || d.source.empty()) {
+      return InvalidParameter(absl::StrCat("datasets[", i,
+                                           "].dataset needs name, digest, source_type and "
+                                           "source"));
+    }
+    for (size_t j = 0; j < inputs[i].tags.size(); ++j) {
+      RETURN_IF_ERROR(
+          ValidateKey(inputs[i].tags[j].key, absl::StrCat("datasets[", i, "].tags[", j, "].key")));
+    }
+  }
+  return db_.TimedWrite("log_inputs", [&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t run_key, ActiveRunKey(s, run_id));
+    ASSIGN_OR_RETURN(auto exp,
+                     s.Query("SELECT experiment_id FROM runs WHERE run_key = ?", {run_key}));
+    int64_t experiment_id = exp.at(0).Int(0);
+    for (const auto& input : inputs) {
+      const Dataset& d = input.dataset;
+      RETURN_IF_ERROR(
+          s.Execute("INSERT INTO datasets (experiment_id, name, digest, source_type, "
+                    "source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?) ON "
+                    "CONFLICT (experiment_id, name, digest) DO NOTHING",
+                    {experiment_id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile})
+              .status());
+      ASSIGN_OR_RETURN(auto ids, s.Query("SELECT dataset_id FROM datasets WHERE experiment_id = ? "
+                                         "AND name = ? AND digest = ?",
+                                         {experiment_id, d.name, d.digest}));
+      Json tags = Json::array();
+      for (const auto& t : input.tags) tags.push_back({{"key", t.key}, {"value", t.value}});
+      RETURN_IF_ERROR(s.Execute("INSERT INTO run_inputs (run_key, dataset_id, tags_json) VALUES "
+                                "(?, ?, ?) ON CONFLICT (run_key, dataset_id) DO UPDATE SET "
+                                "tags_json = excluded.tags_json",
+                                {run_key, ids.at(0).Int(0), tags.dump()})
+                          .status());
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace plinth::tracking
