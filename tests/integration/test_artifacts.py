@@ -59,3 +59,19 @@ def test_missing_artifact_is_404(server):
     r = server.call("GET", "/api/2.0/mlflow-artifacts/artifacts/" + proxy_path(run) + "/none.bin")
     assert r.status_code == 404
     assert r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_ajax_api_proxy_alias(server):
+    run = server.new_run()
+    path = "/ajax-api/2.0/mlflow-artifacts/artifacts/" + proxy_path(run) + "/a.txt"
+    assert server.call("PUT", path, data=b"ajax").status_code == 200
+    r = server.call("GET", "/api/2.0/mlflow-artifacts/artifacts/" + proxy_path(run) + "/a.txt")
+    assert r.content == b"ajax"
+
+
+def test_large_upload_within_artifact_limit(server):
+    run = server.new_run()
+    path = "/api/2.0/mlflow-artifacts/artifacts/" + proxy_path(run) + "/big.bin"
+    payload = os.urandom(5 << 20)
+    assert server.call("PUT", path, data=payload).status_code == 200
+    assert server.call("GET", path).content == payload

@@ -61,12 +61,22 @@ absl::Status WriteFileAtomic(const fs::path& path, const std::string& data) {
     }
     done += n;
   }
-  ::fsync(fd);
+  bool synced = ::fsync(fd) == 0;
   ::close(fd);
+  if (!synced) {
+    fs::remove(tmp, ec);
+    return absl::InternalError(absl::StrCat("cannot flush ", tmp.string(), " to disk"));
+  }
   fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove(tmp, ec);
     return absl::InternalError(absl::StrCat("cannot rename into ", path.string()));
+  }
+  // Make the rename itself durable.
+  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 #include "plinth/metrics/registry.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -18,10 +19,11 @@ void AtomicAdd(std::atomic<double>& a, double by) {
 std::string FormatValue(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  std::ostringstream out;
-  out.precision(17);
-  out << v;
-  return out.str();
+  // Shortest text that reads back as the same double ("0.00025", not
+  // "0.00025000000000000001").
+  char buf[32];
+  auto result = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, result.ptr);
 }
 
 std::string LabelString(const std::vector<std::string>& names, const LabelValues& values,

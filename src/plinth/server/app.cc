@@ -101,6 +101,7 @@ class AppImpl final : public App {
     router_.SetErrorRenderer("/api/v1/", http::NativeError);
     router_.SetBodyLimit("", config_.max_body_bytes);
     router_.SetBodyLimit("/api/2.0/mlflow-artifacts/", config_.max_artifact_bytes);
+    router_.SetBodyLimit("/ajax-api/2.0/mlflow-artifacts/", config_.max_artifact_bytes);
     router_.SetPublic("/healthz");
     router_.SetPublic("/metrics");
 

@@ -1,5 +1,6 @@
 // Server configuration: defaults, then the YAML file (--config), then
-// environment (PLINTH_HOME), then command-line flags. Every key is
+// command-line flags. The home folder falls back to $PLINTH_HOME (then
+// ~/.plinth) only when neither the file nor --home sets it. Every key is
 // documented in docs/configuration.md.
 #pragma once
 

@@ -21,6 +21,7 @@ using http::Response;
 
 constexpr absl::string_view kProxyScheme = "mlflow-artifacts:/";
 constexpr char kProxyPrefix[] = "/api/2.0/mlflow-artifacts/artifacts";
+constexpr char kAjaxProxyPrefix[] = "/ajax-api/2.0/mlflow-artifacts/artifacts";
 
 // "mlflow-artifacts:/1/abc/artifacts" -> "1/abc/artifacts".
 absl::StatusOr<std::string> StorePathOf(const std::string& artifact_uri) {
@@ -131,14 +132,16 @@ void RegisterArtifactRoutes(http::Router& router, TrackingStore& store,
   AddMlflowRoute(router, "GET", "artifacts/list", http::MlflowHandler([&](Request& r) {
                    return ListRunArtifacts(store, files, r);
                  }));
-  std::string prefix = kProxyPrefix;
-  router.Add("GET", prefix,
-             http::MlflowHandler([&](Request& r) { return ProxyList(store, files, r); }));
-  router.AddPrefix("GET", prefix + "/", [&](Request& r) { return ProxyGet(store, files, r); });
-  router.AddPrefix("PUT", prefix + "/",
-                   http::MlflowHandler([&](Request& r) { return ProxyPut(store, files, r); }));
-  router.AddPrefix("DELETE", prefix + "/",
-                   http::MlflowHandler([&](Request& r) { return ProxyDelete(store, files, r); }));
+  // MLflow's UI calls the same proxy under /ajax-api.
+  for (std::string prefix : {std::string(kProxyPrefix), std::string(kAjaxProxyPrefix)}) {
+    router.Add("GET", prefix,
+               http::MlflowHandler([&](Request& r) { return ProxyList(store, files, r); }));
+    router.AddPrefix("GET", prefix + "/", [&](Request& r) { return ProxyGet(store, files, r); });
+    router.AddPrefix("PUT", prefix + "/",
+                     http::MlflowHandler([&](Request& r) { return ProxyPut(store, files, r); }));
+    router.AddPrefix("DELETE", prefix + "/",
+                     http::MlflowHandler([&](Request& r) { return ProxyDelete(store, files, r); }));
+  }
 }
 
 }  // namespace plinth::tracking
