@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -57,6 +58,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   std::string path_;
   bool drain_after_write_ = false;
+  bool counted_ = false;  // this request is counted in the server's in-flight total
   ServerImpl& server_;
 };
 
@@ -103,24 +105,41 @@ class ServerImpl final : public Server {
   int port() const override { return port_; }
 
   void Run() override {
+    // Keeps ioc_.run() going while a handler runs on a worker and nothing is
+    // pending on the sockets (after Shutdown closed the acceptor); Shutdown
+    // ends it with ioc_.stop().
+    auto work = asio::make_work_guard(ioc_);
     Accept();
     std::vector<std::thread> threads;
     for (int i = 0; i < options_.io_threads; ++i) threads.emplace_back([this] { ioc_.run(); });
     for (auto& t : threads) t.join();
     workers_.join();
+    std::lock_guard lock(shutdown_mu_);
+    if (shutdown_thread_.joinable()) shutdown_thread_.join();
+  }
+
+  ~ServerImpl() override {
+    std::lock_guard lock(shutdown_mu_);
+    if (shutdown_thread_.joinable()) shutdown_thread_.join();
   }
 
   void Shutdown() override {
     if (draining_.exchange(true)) return;
-    std::thread([this] {
-      asio::post(ioc_, [this] {
+    std::lock_guard guard(shutdown_mu_);
+    shutdown_thread_ = std::thread([this] {
+      // Close the listening socket on an I/O thread and wait for it, so no
+      // connection is accepted once draining has begun.
+      auto closed = std::make_shared<std::promise<void>>();
+      asio::post(ioc_, [this, closed] {
         beast::error_code ec;
         acceptor_.close(ec);
+        closed->set_value();
       });
+      closed->get_future().wait_for(std::chrono::seconds(5));
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, options_.drain_timeout, [this] { return in_flight_ == 0; });
       ioc_.stop();
-    }).detach();
+    });
   }
 
   const Router& router() const { return router_; }
@@ -131,14 +150,12 @@ class ServerImpl final : public Server {
   // Runs auth and the handler; never throws.
   Response Handle(Request& request) {
     auto started = std::chrono::steady_clock::now();
-    BeginRequest();
     Response response = HandleInner(request);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const std::string& route = request.route.empty() ? std::string("unmatched") : request.route;
     requests_.WithLabels({route, request.method, std::to_string(response.status)}).Increment();
     latency_.WithLabels({route, request.method}).Observe(seconds);
-    EndRequest();
     return response;
   }
 
@@ -195,6 +212,9 @@ class ServerImpl final : public Server {
 
   static absl::Status WithName(absl::Status s, const char* name, int http_status);
 
+ public:
+  // A request is in flight from the full body read until its response has
+  // been written; Shutdown waits for the count to reach zero.
   void BeginRequest() {
     std::lock_guard lock(mu_);
     ++in_flight_;
@@ -207,6 +227,7 @@ class ServerImpl final : public Server {
     cv_.notify_all();
   }
 
+ private:
   ServerOptions options_;
   const Router& router_;
   Authenticator auth_;
@@ -218,6 +239,8 @@ class ServerImpl final : public Server {
   std::mutex mu_;
   std::condition_variable cv_;
   int in_flight_ = 0;
+  std::mutex shutdown_mu_;
+  std::thread shutdown_thread_;
   metrics::Family<metrics::Counter>& requests_;
   metrics::Family<metrics::Histogram>& latency_;
   metrics::Gauge& in_flight_gauge_;
@@ -304,6 +327,8 @@ void Session::Dispatch() {
   bool keep_alive = req.keep_alive();
   bool head = req.method() == bhttp::verb::head;
   stream_.expires_never();
+  server_.BeginRequest();
+  counted_ = true;
   asio::post(server_.workers(), [self = shared_from_this(), request, keep_alive, head] {
     Response response = self->server_.Handle(*request);
     asio::post(self->stream_.get_executor(),
@@ -330,6 +355,10 @@ void Session::Write(Response response, bool keep_alive, bool head) {
                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                        // Beast reports end_of_stream after writing a "Connection: close" reply.
                        bool sent = !ec || ec == bhttp::error::end_of_stream;
+                       if (self->counted_) {
+                         self->counted_ = false;
+                         self->server_.EndRequest();
+                       }
                        if (sent && self->drain_after_write_) return self->DrainAndClose();
                        if (ec || !keep_alive) return self->Close();
                        self->response_.reset();

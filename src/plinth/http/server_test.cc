@@ -1,0 +1,639 @@
+// The HTTP server end to end: a real Server on a free port, driven by the
+// libcurl client and, where exact bytes matter (Expect, HEAD, chunked
+// bodies, early 413), by a raw socket.
+#include "plinth/http/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plinth/common/errors.h"
+#include "plinth/common/json.h"
+#include "plinth/http/client.h"
+#include "plinth/http/handlers.h"
+
+namespace plinth::http {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr size_t kEchoLimit = 1000;
+
+// A blocking HTTP/1.1 connection over a raw socket.
+class RawConnection {
+ public:
+  struct Reply {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // lower-cased names
+    std::string body;
+  };
+
+  explicit RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+
+  bool connected() const { return connected_; }
+
+  bool Send(const std::string& data) {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += n;
+    }
+    return true;
+  }
+
+  // Reads one response; `head` means no body follows whatever Content-Length says.
+  std::optional<Reply> ReadReply(bool head = false) {
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return std::nullopt;
+    }
+    Reply reply;
+    std::string header_text = buf_.substr(0, end);
+    buf_.erase(0, end + 4);
+    size_t line_end = header_text.find("\r\n");
+    std::string status_line = header_text.substr(0, line_end);
+    if (!absl::SimpleAtoi(status_line.substr(9, 3), &reply.status)) return std::nullopt;
+    size_t pos = line_end == std::string::npos ? header_text.size() : line_end + 2;
+    while (pos < header_text.size()) {
+      size_t next = header_text.find("\r\n", pos);
+      if (next == std::string::npos) next = header_text.size();
+      std::string line = header_text.substr(pos, next - pos);
+      size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        reply.headers[absl::AsciiStrToLower(line.substr(0, colon))] =
+            std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+      }
+      pos = next + 2;
+    }
+    size_t length = 0;
+    if (auto it = reply.headers.find("content-length"); it != reply.headers.end()) {
+      if (!absl::SimpleAtoi(it->second, &length)) return std::nullopt;
+    }
+    if (head || reply.status / 100 == 1) length = 0;
+    while (buf_.size() < length) {
+      if (!Fill()) return std::nullopt;
+    }
+    reply.body = buf_.substr(0, length);
+    buf_.erase(0, length);
+    return reply;
+  }
+
+  // True once the server has closed its side (and sent nothing more).
+  bool PeerClosed() {
+    char c;
+    ssize_t n = ::recv(fd_, &c, 1, 0);
+    if (n == 1) buf_ += c;
+    return n == 0;
+  }
+
+  const std::string& unread() const { return buf_; }
+
+ private:
+  bool Fill() {
+    char chunk[4096];
+    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buf_.append(chunk, n);
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buf_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.SetErrorRenderer("/api/", MlflowError);
+    router_.Add("GET", "/hello", [this](Request& r) {
+      handler_thread_ = std::this_thread::get_id();
+      return Response::Text("hello");
+    });
+    router_.Add("GET", "/whoami", [](Request& r) {
+      return Response::Json({{"authenticated", r.principal.authenticated},
+                             {"team", r.principal.team},
+                             {"role", r.principal.role}});
+    });
+    router_.Add("GET", "/api/thing", [](Request&) { return Response::Json({{"ok", true}}); });
+    router_.Add("POST", "/api/thing", [](Request& r) {
+      return Response::Json({{"size", r.body.size()}, {"expect", r.Header("expect")}});
+    });
+    router_.SetBodyLimit("/api/thing", kEchoLimit);
+    router_.AddPrefix("GET", "/files/", [](Request& r) {
+      return Response::Json({{"path", r.path},
+                             {"suffix", r.path_suffix},
+                             {"route", r.route},
+                             {"q", r.QueryParam("q").value_or("")}});
+    });
+    router_.Add("GET", "/health", [](Request&) { return Response::Text("ok"); });
+    router_.SetPublic("/health");
+    router_.Add("GET", "/throws", [](Request&) -> Response { throw std::runtime_error("kaboom"); });
+    router_.Add("GET", "/block", [this](Request&) {
+      block_entered_.set_value();
+      release_.wait();
+      return Response::Text("unblocked");
+    });
+    router_.Add("GET", "/slow", [this](Request&) {
+      slow_entered_.set_value();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      slow_done_ = true;
+      return Response::Text("slow");
+    });
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+    if (thread_.joinable()) thread_.join();
+    // Kept alive on purpose: Shutdown()'s detached thread may still touch the
+    // server after Run() returns (see DISABLED_ServerCanBeRecreatedRightAfter
+    // Shutdown); freeing it would let the next test's server reuse the memory
+    // and be stopped by it. Remove once that bug is fixed.
+    static auto* graveyard = new std::vector<std::unique_ptr<Server>>();
+    if (server_) graveyard->push_back(std::move(server_));
+  }
+
+  void Start(ServerOptions options = {}) {
+    options.port = 0;
+    auto server = Server::Create(
+        options, router_,
+        [this](const Request& r) -> absl::StatusOr<Principal> {
+          ++auth_calls_;
+          if (r.Header("authorization") == "Bearer good") {
+            return Principal{true, "tok1", "team-a", "member"};
+          }
+          if (require_auth_) return absl::UnauthenticatedError("send a token");
+          return Principal{false, "", "default", "admin"};
+        },
+        registry_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    ASSERT_GT(server_->port(), 0);
+    thread_ = std::thread([this] { server_->Run(); });
+  }
+
+  std::unique_ptr<HttpClient> Client(const std::string& token = "") {
+    ClientOptions options;
+    options.base_url = absl::StrCat("http://127.0.0.1:", server_->port());
+    options.token = token;
+    options.request_timeout_ms = 5000;
+    auto client = HttpClient::Create(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return std::move(*client);
+  }
+
+  Router router_;
+  metrics::Registry registry_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  std::atomic<bool> require_auth_{false};
+  std::atomic<int> auth_calls_{0};
+  std::thread::id handler_thread_;
+  std::promise<void> block_entered_, slow_entered_;
+  std::promise<void> release_promise_;
+  std::shared_future<void> release_ = release_promise_.get_future().share();
+  std::atomic<bool> slow_done_{false};
+};
+
+TEST_F(ServerTest, ServesAHandlerOnAWorkerThread) {
+  Start();
+  auto r = Client()->Get("/hello");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello");
+  EXPECT_EQ(r->Header("content-type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(r->Header("server"), "plinth");
+  EXPECT_NE(handler_thread_, std::this_thread::get_id());
+  EXPECT_NE(handler_thread_, thread_.get_id());
+}
+
+TEST_F(ServerTest, ABlockedHandlerDoesNotBlockNetworkIo) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.worker_threads = 2;
+  Start(options);
+  auto blocked = std::async(std::launch::async, [this] { return Client()->Get("/block"); });
+  ASSERT_EQ(block_entered_.get_future().wait_for(std::chrono::seconds(5)),
+            std::future_status::ready);
+  // With the only I/O thread free, another connection is served meanwhile.
+  auto r = Client()->Get("/hello");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "hello");
+  release_promise_.set_value();
+  auto b = blocked.get();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->body, "unblocked");
+}
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  Start();
+  auto client = Client();
+  for (int i = 0; i < 5; ++i) {
+    auto r = client->Get("/hello");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+  }
+  auto post = client->Post("/api/thing", "{}");
+  ASSERT_TRUE(post.ok()) << post.status();
+  EXPECT_EQ(post->status, 200);
+  EXPECT_EQ(client->connections_opened(), 1);
+}
+
+TEST_F(ServerTest, KeepAliveOnARawConnection) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(conn.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+    auto reply = conn.ReadReply();
+    ASSERT_TRUE(reply.has_value()) << i;
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->body, "hello");
+  }
+  // Pipelined requests are answered in order.
+  ASSERT_TRUE(conn.Send(
+      "GET /files/one HTTP/1.1\r\nHost: t\r\n\r\nGET /files/two HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto one = conn.ReadReply();
+  auto two = conn.ReadReply();
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(Json::parse(one->body)["suffix"], "one");
+  EXPECT_EQ(Json::parse(two->body)["suffix"], "two");
+}
+
+TEST_F(ServerTest, PathIsDecodedAndQueryParsedForPrefixRoutes) {
+  Start();
+  auto r = Client()->Get("/files/a%20b/c.txt?q=x%26y");
+  ASSERT_TRUE(r.ok()) << r.status();
+  Json body = Json::parse(r->body);
+  EXPECT_EQ(body["path"], "/files/a b/c.txt");
+  EXPECT_EQ(body["suffix"], "a b/c.txt");
+  EXPECT_EQ(body["route"], "/files/*");
+  EXPECT_EQ(body["q"], "x&y");
+}
+
+TEST_F(ServerTest, UnknownPathIs404InTheFamilyErrorShape) {
+  Start();
+  auto r = Client()->Get("/api/nope");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 404);
+  Json body = Json::parse(r->body);
+  EXPECT_EQ(body["error_code"], "ENDPOINT_NOT_FOUND");
+  EXPECT_THAT(body["message"].get<std::string>(), HasSubstr("/api/nope"));
+  // Outside /api/ the default (native) shape answers.
+  auto other = Client()->Get("/nowhere");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->status, 404);
+  EXPECT_TRUE(Json::parse(other->body).contains("error"));
+}
+
+TEST_F(ServerTest, WrongMethodIs405) {
+  Start();
+  auto r = Client()->Delete("/api/thing");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(Json::parse(r->body)["error_code"], "ENDPOINT_NOT_FOUND");
+}
+
+TEST_F(ServerTest, AuthenticatorErrorIs401AndTheHandlerDoesNotRun) {
+  require_auth_ = true;
+  Start();
+  auto r = Client()->Get("/api/thing");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 401);
+  Json body = Json::parse(r->body);
+  EXPECT_EQ(body["error_code"], "UNAUTHENTICATED");
+  EXPECT_EQ(body["message"], "send a token");
+  auto ok = Client("good")->Get("/api/thing");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(ServerTest, PrincipalReachesTheHandler) {
+  Start();
+  auto anon = Client()->GetJson("/whoami");
+  ASSERT_TRUE(anon.ok()) << anon.status();
+  EXPECT_EQ((*anon)["authenticated"], false);
+  EXPECT_EQ((*anon)["role"], "admin");
+  auto member = Client("good")->GetJson("/whoami");
+  ASSERT_TRUE(member.ok()) << member.status();
+  EXPECT_EQ((*member)["authenticated"], true);
+  EXPECT_EQ((*member)["team"], "team-a");
+  EXPECT_EQ((*member)["role"], "member");
+}
+
+TEST_F(ServerTest, PublicRoutesSkipTheAuthenticator) {
+  require_auth_ = true;
+  Start();
+  auto r = Client()->Get("/health");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(auth_calls_, 0);
+  ASSERT_TRUE(Client()->Get("/hello").ok());
+  EXPECT_EQ(auth_calls_, 1);
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500) {
+  Start();
+  auto r = Client()->Get("/throws");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 500);
+  EXPECT_THAT(r->body, HasSubstr("kaboom"));
+}
+
+TEST_F(ServerTest, BodyOverTheRouteLimitIs413AndTheClientGetsTheAnswer) {
+  Start();
+  auto client = Client();
+  auto r = client->Post("/api/thing", std::string(kEchoLimit + 1, 'x'));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 413);
+  Json body = Json::parse(r->body);
+  EXPECT_EQ(body["error_code"], "REQUEST_LIMIT_EXCEEDED");
+  EXPECT_THAT(body["message"].get<std::string>(), HasSubstr(absl::StrCat(kEchoLimit)));
+  // A much larger body (the server must drain it, not reset the connection).
+  auto big = client->Post("/api/thing", std::string(4 << 20, 'y'));
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->status, 413);
+}
+
+TEST_F(ServerTest, BodyAtOrJustUnderTheLimitPasses) {
+  Start();
+  auto client = Client();
+  for (size_t size : {kEchoLimit - 1, kEchoLimit}) {
+    auto r = client->Post("/api/thing", std::string(size, 'x'));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200) << size;
+    EXPECT_EQ(Json::parse(r->body)["size"], size);
+  }
+}
+
+TEST_F(ServerTest, ContentLengthOverTheLimitIsRejectedBeforeTheBody) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  // Only the header is sent: the answer must not wait for the body.
+  ASSERT_TRUE(conn.Send(absl::StrCat(
+      "POST /api/thing HTTP/1.1\r\nHost: t\r\nContent-Length: ", kEchoLimit * 10, "\r\n\r\n")));
+  auto reply = conn.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(reply->headers["connection"], "close");
+  EXPECT_EQ(Json::parse(reply->body)["error_code"], "REQUEST_LIMIT_EXCEEDED");
+  // The body that follows is discarded, then the server closes.
+  ASSERT_TRUE(conn.Send(std::string(kEchoLimit * 10, 'z')));
+  EXPECT_TRUE(conn.PeerClosed());
+}
+
+TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  std::string chunk(600, 'c');
+  ASSERT_TRUE(conn.Send(
+      absl::StrCat("POST /api/thing HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n",
+                   "258\r\n", chunk, "\r\n", "258\r\n", chunk, "\r\n", "0\r\n\r\n")));
+  auto reply = conn.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 413);
+}
+
+TEST_F(ServerTest, ExpectContinueGetsA100BeforeTheBody) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  std::string body = R"({"a": 1})";
+  ASSERT_TRUE(conn.Send(absl::StrCat("POST /api/thing HTTP/1.1\r\nHost: t\r\nContent-Length: ",
+                                     body.size(), "\r\nExpect: 100-continue\r\n\r\n")));
+  auto interim = conn.ReadReply();
+  ASSERT_TRUE(interim.has_value());
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(conn.Send(body));
+  auto reply = conn.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 200);
+  Json json = Json::parse(reply->body);
+  EXPECT_EQ(json["size"], body.size());
+  EXPECT_EQ(json["expect"], "100-continue");
+}
+
+TEST_F(ServerTest, ExpectContinueOverTheLimitGets413WithoutA100) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.Send(absl::StrCat("POST /api/thing HTTP/1.1\r\nHost: t\r\nContent-Length: ",
+                                     kEchoLimit + 1, "\r\nExpect: 100-continue\r\n\r\n")));
+  auto reply = conn.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 413);
+}
+
+TEST_F(ServerTest, HeadAnswersHeadersOnly) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.Send("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto reply = conn.ReadReply(/*head=*/true);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->headers["content-length"], "5");
+  // No body bytes follow: the next response on the connection starts right away.
+  ASSERT_TRUE(conn.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto next = conn.ReadReply();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, "hello");
+}
+
+TEST_F(ServerTest, ConnectionCloseIsHonoured) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.Send("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  auto reply = conn.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->body, "hello");
+  EXPECT_TRUE(conn.PeerClosed());
+}
+
+TEST_F(ServerTest, CountsRequestsByRouteMethodAndCode) {
+  Start();
+  auto client = Client();
+  ASSERT_TRUE(client->Get("/hello").ok());
+  ASSERT_TRUE(client->Get("/hello").ok());
+  ASSERT_TRUE(client->Get("/files/x").ok());
+  ASSERT_TRUE(client->Get("/api/nope").ok());
+  ASSERT_TRUE(client->Post("/api/thing", std::string(kEchoLimit + 1, 'x')).ok());
+  std::string text = registry_.Expose();
+  EXPECT_THAT(text,
+              HasSubstr("plinth_http_requests_total{route=\"/hello\",method=\"GET\",code=\"200\"} "
+                        "2\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("plinth_http_requests_total{route=\"/files/*\",method=\"GET\",code=\"200\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("plinth_http_requests_total{route=\"unmatched\",method=\"GET\",code=\"404\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "plinth_http_requests_total{route=\"unmatched\",method=\"POST\",code=\"413\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("plinth_http_request_duration_seconds_count{route=\"/hello\","
+                              "method=\"GET\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("plinth_http_requests_in_flight 0\n"));
+}
+
+TEST_F(ServerTest, ShutdownLetsAnInFlightHandlerFinishBeforeRunReturns) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.Send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_EQ(slow_entered_.get_future().wait_for(std::chrono::seconds(5)),
+            std::future_status::ready);
+  server_->Shutdown();
+  thread_.join();
+  EXPECT_TRUE(slow_done_);
+}
+
+// BUG: the handler finishes but its response is never sent; the client
+// times out. ServerImpl::Handle calls EndRequest() (in_flight_ -> 0) before
+// the response is posted to the session for writing, and the Shutdown thread
+// then calls ioc_.stop() at once, so the pending async_write never runs.
+// Fix: count a request as in flight until its response has been written
+// (BeginRequest in Session::Dispatch, EndRequest in Session::Write's
+// completion handler), or, instead of ioc_.stop(), close the idle sessions
+// and let ioc_.run() return when the remaining writes are done.
+TEST_F(ServerTest, ShutdownDeliversTheInFlightResponse) {
+  Start();
+  auto in_flight = std::async(std::launch::async, [this] { return Client()->Get("/slow"); });
+  ASSERT_EQ(slow_entered_.get_future().wait_for(std::chrono::seconds(5)),
+            std::future_status::ready);
+  server_->Shutdown();
+  thread_.join();  // Run() returns only after the handler has finished.
+  EXPECT_TRUE(slow_done_);
+  auto r = in_flight.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "slow");
+}
+
+TEST_F(ServerTest, ShutdownIsNotHeldUpByIdleKeepAliveConnections) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(conn.ReadReply().has_value());
+  auto started = std::chrono::steady_clock::now();
+  server_->Shutdown();
+  server_->Shutdown();  // idempotent
+  thread_.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+// BUG (intermittent, about 1 run in 3 here): after Run() returns the port
+// still accepts connections, which then hang. Shutdown() posts the acceptor
+// close to the io_context and then, with nothing in flight, calls
+// ioc_.stop() straight away, so the posted close often never runs. Fix: wait
+// for the close to have run (e.g. a promise set by the posted handler)
+// before waiting for in-flight requests, or close the acceptor from Run()
+// after ioc_.run() returns.
+TEST_F(ServerTest, StopsAcceptingAfterShutdown) {
+  for (int i = 0; i < 20; ++i) {
+    Start();
+    server_->Shutdown();
+    thread_.join();
+    RawConnection late(server_->port());
+    EXPECT_FALSE(late.connected()) << "iteration " << i;
+    TearDown();
+  }
+}
+
+// BUG (intermittent): Shutdown() starts a detached thread that captures
+// `this`, waits for in-flight requests, then calls ioc_.stop() and unlocks
+// mu_. Run() can return before that thread is done (the io_context also
+// returns by itself once the acceptor is closed and no session is left), so
+// the caller may destroy the Server while the thread still uses it. A new
+// Server allocated at the same address then gets its io_context stopped by
+// the old thread and serves nothing: requests hang. (This made unrelated
+// tests here time out until TearDown stopped freeing servers.) Fix: keep the
+// drain thread as a member and join it at the end of Run() (or in the
+// destructor), so nothing refers to the server after Run() returns.
+TEST(ServerLifetimeTest, ServerCanBeRecreatedRightAfterShutdown) {
+  Router router;
+  router.Add("GET", "/hello", [](Request&) { return Response::Text("hello"); });
+  metrics::Registry registry;
+  for (int i = 0; i < 200; ++i) {
+    ServerOptions options;
+    options.port = 0;
+    auto server = Server::Create(
+        options, router, [](const Request&) -> absl::StatusOr<Principal> { return Principal{}; },
+        registry);
+    ASSERT_TRUE(server.ok()) << server.status();
+    std::thread thread([&] { (*server)->Run(); });
+    ClientOptions client_options;
+    client_options.base_url = absl::StrCat("http://127.0.0.1:", (*server)->port());
+    client_options.request_timeout_ms = 2000;
+    auto client = HttpClient::Create(client_options);
+    ASSERT_TRUE(client.ok());
+    auto r = (*client)->Get("/hello");
+    (*server)->Shutdown();
+    thread.join();
+    ASSERT_TRUE(r.ok()) << "iteration " << i << ": " << r.status();
+    EXPECT_EQ(r->body, "hello");
+  }
+}
+
+TEST_F(ServerTest, CreateFailsClearlyWhenThePortIsTaken) {
+  Start();
+  ServerOptions options;
+  options.port = server_->port();
+  metrics::Registry other_registry;
+  auto second = Server::Create(
+      options, router_, [](const Request&) -> absl::StatusOr<Principal> { return Principal{}; },
+      other_registry);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr(absl::StrCat(":", server_->port())));
+}
+
+TEST_F(ServerTest, CreateRejectsAHostThatIsNotAnAddress) {
+  ServerOptions options;
+  options.port = 0;
+  options.host = "not a host";
+  auto server = Server::Create(
+      options, router_, [](const Request&) -> absl::StatusOr<Principal> { return Principal{}; },
+      registry_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("not a host"));
+}
+
+}  // namespace
+}  // namespace plinth::http

@@ -1,0 +1,239 @@
+#include "plinth/server/config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace plinth::server {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int counter = 0;
+    dir_ =
+        fs::path(::testing::TempDir()) / absl::StrCat("plinth_config_", getpid(), "_", counter++);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& yaml) {
+    std::string path = (dir_ / "plinth.yaml").string();
+    std::ofstream(path) << yaml;
+    return path;
+  }
+
+  absl::StatusOr<Config> Load(const std::string& yaml, Config base = {}) {
+    return LoadConfigFile(Write(yaml), base);
+  }
+
+  // The error for `yaml`, which must not load.
+  std::string ErrorFor(const std::string& yaml) {
+    auto config = Load(yaml);
+    EXPECT_FALSE(config.ok()) << yaml;
+    if (config.ok()) return "";
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << yaml;
+    return Message(config.status());
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ConfigFileTest, ReadsEveryKey) {
+  auto config = Load(R"(
+server:
+  host: 0.0.0.0
+  port: 9000
+  home: /srv/plinth
+  insecure: true
+  io_threads: 3
+  worker_threads: 16
+database:
+  url: postgresql://u@db/plinth
+auth:
+  require_tokens: true
+limits:
+  max_body_bytes: 2097152
+  max_artifact_bytes: 1073741824
+log:
+  level: debug
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->host, "0.0.0.0");
+  EXPECT_EQ(config->port, 9000);
+  EXPECT_EQ(config->home, "/srv/plinth");
+  EXPECT_TRUE(config->insecure);
+  EXPECT_EQ(config->io_threads, 3);
+  EXPECT_EQ(config->worker_threads, 16);
+  EXPECT_EQ(config->database, "postgresql://u@db/plinth");
+  EXPECT_TRUE(config->require_tokens);
+  EXPECT_EQ(config->max_body_bytes, 2097152u);
+  EXPECT_EQ(config->max_artifact_bytes, 1073741824u);
+  EXPECT_EQ(config->log_level, "debug");
+}
+
+TEST_F(ConfigFileTest, KeysNotInTheFileKeepTheBaseValues) {
+  Config base;
+  base.home = "/from/flags";
+  base.port = 1234;
+  base.log_level = "warn";
+  auto config = Load("server:\n  port: 8080\n", base);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->port, 8080);
+  EXPECT_EQ(config->home, "/from/flags");
+  EXPECT_EQ(config->log_level, "warn");
+  EXPECT_EQ(config->host, "127.0.0.1");
+  EXPECT_EQ(config->max_body_bytes, 1u << 20);
+}
+
+TEST_F(ConfigFileTest, EmptyFileIsTheBase) {
+  Config base;
+  base.port = 4321;
+  auto config = Load("", base);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->port, 4321);
+  auto comments_only = Load("# nothing here\n", base);
+  ASSERT_TRUE(comments_only.ok()) << comments_only.status();
+  EXPECT_EQ(comments_only->port, 4321);
+}
+
+TEST_F(ConfigFileTest, UnknownKeyNamesSectionAndKey) {
+  std::string error = ErrorFor("server:\n  prot: 8470\n");
+  EXPECT_THAT(error, HasSubstr("server.prot: unknown key"));
+  EXPECT_THAT(error, HasSubstr("plinth.yaml"));
+  EXPECT_THAT(ErrorFor("log:\n  lvl: info\n"), HasSubstr("log.lvl: unknown key"));
+}
+
+TEST_F(ConfigFileTest, UnknownSectionIsNamed) {
+  std::string error = ErrorFor("sever:\n  port: 1\n");
+  EXPECT_THAT(error, HasSubstr("sever: unknown section"));
+  EXPECT_THAT(error, HasSubstr("server, database, auth, limits, log"));
+}
+
+TEST_F(ConfigFileTest, WrongTypesNameTheKeyAndWhatToWrite) {
+  EXPECT_THAT(ErrorFor("server:\n  port: eighty\n"), HasSubstr("server.port: expected a number"));
+  EXPECT_THAT(ErrorFor("server:\n  port: 80.5\n"), HasSubstr("server.port: expected a number"));
+  EXPECT_THAT(ErrorFor("server:\n  insecure: maybe\n"),
+              HasSubstr("server.insecure: expected true or false"));
+  EXPECT_THAT(ErrorFor("server:\n  host: [a, b]\n"), HasSubstr("server.host: expected a string"));
+  EXPECT_THAT(ErrorFor("auth:\n  require_tokens: 2\n"),
+              HasSubstr("auth.require_tokens: expected true or false"));
+  EXPECT_THAT(ErrorFor("limits:\n  max_body_bytes: big\n"),
+              HasSubstr("limits.max_body_bytes: expected a number"));
+}
+
+TEST_F(ConfigFileTest, ByteLimitsMustBePositive) {
+  EXPECT_THAT(ErrorFor("limits:\n  max_body_bytes: 0\n"),
+              HasSubstr("limits.max_body_bytes: must be positive"));
+  EXPECT_THAT(ErrorFor("limits:\n  max_artifact_bytes: -5\n"),
+              HasSubstr("limits.max_artifact_bytes: must be positive"));
+}
+
+TEST_F(ConfigFileTest, SectionsMustBeMappings) {
+  EXPECT_THAT(ErrorFor("server: 5\n"), HasSubstr("server: expected a mapping"));
+  EXPECT_THAT(ErrorFor("- a\n- b\n"), HasSubstr("expected a mapping"));
+}
+
+TEST_F(ConfigFileTest, InvalidYamlIsReported) {
+  EXPECT_THAT(ErrorFor("server: [\n"), HasSubstr("invalid YAML"));
+}
+
+TEST_F(ConfigFileTest, MissingFileIsNotFound) {
+  auto config = LoadConfigFile((dir_ / "absent.yaml").string(), Config{});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Message(config.status()), HasSubstr("absent.yaml"));
+}
+
+TEST(ValidateConfigTest, DefaultsAreValid) {
+  EXPECT_TRUE(ValidateConfig(Config{}).ok());
+  Config any_port;
+  any_port.port = 0;
+  EXPECT_TRUE(ValidateConfig(any_port).ok());
+}
+
+TEST(ValidateConfigTest, RejectsBadValues) {
+  auto invalid = [](auto mutate) {
+    Config c;
+    mutate(c);
+    absl::Status s = ValidateConfig(c);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    return Message(s);
+  };
+  EXPECT_THAT(invalid([](Config& c) { c.port = -1; }), HasSubstr("-1"));
+  EXPECT_THAT(invalid([](Config& c) { c.port = 65536; }), HasSubstr("0-65535"));
+  EXPECT_THAT(invalid([](Config& c) { c.io_threads = 0; }), HasSubstr("io_threads"));
+  EXPECT_THAT(invalid([](Config& c) { c.worker_threads = 0; }), HasSubstr("worker_threads"));
+  EXPECT_THAT(invalid([](Config& c) { c.log_level = "verbose"; }), HasSubstr("verbose"));
+  for (const char* level : {"debug", "info", "warn", "error"}) {
+    Config c;
+    c.log_level = level;
+    EXPECT_TRUE(ValidateConfig(c).ok()) << level;
+  }
+}
+
+TEST(IsLoopbackTest, LoopbackAddresses) {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) {
+    EXPECT_TRUE(IsLoopback(host)) << host;
+  }
+  for (const char* host :
+       {"0.0.0.0", "10.0.0.1", "192.168.1.5", "::", "", "128.0.0.1", "example.com"}) {
+    EXPECT_FALSE(IsLoopback(host)) << host;
+  }
+}
+
+// Sets an environment variable for one test and restores it afterwards.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_)
+      setenv(name_, old_->c_str(), 1);
+    else
+      unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(DefaultHomeTest, PlinthHomeThenHome) {
+  {
+    ScopedEnv home("HOME", "/home/tester");
+    ScopedEnv plinth_home("PLINTH_HOME", "/data/plinth");
+    EXPECT_EQ(DefaultHome(), "/data/plinth");
+  }
+  {
+    ScopedEnv home("HOME", "/home/tester");
+    ScopedEnv plinth_home("PLINTH_HOME", "");
+    EXPECT_EQ(DefaultHome(), "/home/tester/.plinth");
+  }
+  {
+    ScopedEnv home("HOME", "/home/tester");
+    ScopedEnv plinth_home("PLINTH_HOME", nullptr);
+    EXPECT_EQ(DefaultHome(), "/home/tester/.plinth");
+  }
+}
+
+}  // namespace
+}  // namespace plinth::server

@@ -102,8 +102,11 @@ absl::StatusOr<Page<Metric>> TrackingStore::GetMetricHistory(const std::string& 
     int64_t run_key = runs[0].Int(0);
     std::string sql =
         "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_key = ? AND key = ? AND "
-        "(step > ? OR (step = ? AND timestamp >= ?)) ORDER BY step, timestamp";
-    std::vector<db::Value> params = {run_key, key, cursor.step, cursor.step, cursor.timestamp};
+        "step >= ? AND (step > ? OR (step = ? AND timestamp >= ?)) ORDER BY step, timestamp";
+    // The redundant `step >= ?` gives the planner a range on the index, so a
+    // late page does not scan from the first point.
+    std::vector<db::Value> params = {run_key,     key,         cursor.step,
+                                     cursor.step, cursor.step, cursor.timestamp};
     if (max_results > 0) {
       sql += " LIMIT ?";
       params.push_back(max_results + cursor.skip + 1);
@@ -148,14 +151,21 @@ absl::StatusOr<std::vector<RunMetric>> TrackingStore::GetMetricHistoryBulkInterv
                            s.Query("SELECT run_key FROM runs WHERE run_uuid = ?", {run_id}));
           if (runs.empty()) return NotFound(absl::StrCat("Run with id=", run_id, " not found"));
           int64_t run_key = runs[0].Int(0);
-          ASSIGN_OR_RETURN(
-              auto range,
-              s.Query("SELECT MIN(step), MAX(step) FROM metrics WHERE "
-                      "run_key = ? AND key = ? AND step >= ? AND step <= ?",
-                      {run_key, key, start_step.value_or(std::numeric_limits<int64_t>::min()),
-                       end_step.value_or(std::numeric_limits<int64_t>::max())}));
-          if (range.empty() || range[0].IsNull(0)) continue;
-          int64_t lo = range[0].Int(0), hi = range[0].Int(1);
+          // Two index seeks: SQLite cannot answer MIN and MAX together from
+          // an index and would scan the whole history.
+          std::vector<db::Value> bounds = {run_key, key,
+                                           start_step.value_or(std::numeric_limits<int64_t>::min()),
+                                           end_step.value_or(std::numeric_limits<int64_t>::max())};
+          ASSIGN_OR_RETURN(auto first, s.Query("SELECT step FROM metrics WHERE run_key = ? AND "
+                                               "key = ? AND step >= ? AND step <= ? ORDER BY "
+                                               "step LIMIT 1",
+                                               bounds));
+          if (first.empty()) continue;
+          ASSIGN_OR_RETURN(auto last, s.Query("SELECT step FROM metrics WHERE run_key = ? AND "
+                                              "key = ? AND step >= ? AND step <= ? ORDER BY step "
+                                              "DESC LIMIT 1",
+                                              bounds));
+          int64_t lo = first[0].Int(0), hi = last.at(0).Int(0);
           ASSIGN_OR_RETURN(std::vector<int64_t> steps,
                            SampleSteps(s, run_key, key, lo, hi, std::max<int64_t>(1, max_results)));
           for (int64_t step : steps) {

@@ -52,7 +52,8 @@ absl::Status InsertMetrics(db::Session& s, int64_t run_key, const std::vector<Me
       params.insert(params.end(), {run_key, m.key, m.step, m.timestamp, nan ? 0.0 : m.value,
                                    int64_t{nan ? 1 : 0}});
     }
-    RETURN_IF_ERROR(s.Execute(sql, params).status());
+    // An exact duplicate point is stored once, as MLflow does.
+    RETURN_IF_ERROR(s.Execute(sql + " ON CONFLICT DO NOTHING", params).status());
   }
   return absl::OkStatus();
 }

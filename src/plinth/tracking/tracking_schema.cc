@@ -33,20 +33,20 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
 CREATE TABLE metrics (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL,
-  timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL);
-CREATE INDEX metrics_by_run_key_step ON metrics (run_key, key, step, timestamp);
+  timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL,
+  PRIMARY KEY (run_key, key, step, timestamp, value, is_nan)) WITHOUT ROWID;
 CREATE TABLE latest_metrics (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL,
   timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL,
-  PRIMARY KEY (run_key, key));
+  PRIMARY KEY (run_key, key)) WITHOUT ROWID;
 CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value);
 CREATE TABLE params (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (run_key, key));
+  PRIMARY KEY (run_key, key)) WITHOUT ROWID;
 CREATE INDEX params_by_key_value ON params (key, value);
 CREATE TABLE tags (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (run_key, key));
+  PRIMARY KEY (run_key, key)) WITHOUT ROWID;
 CREATE INDEX tags_by_key_value ON tags (key, value);
 CREATE TABLE datasets (
   dataset_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -86,8 +86,8 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
 CREATE TABLE metrics (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL,
-  timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL);
-CREATE INDEX metrics_by_run_key_step ON metrics (run_key, key, step, timestamp);
+  timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL,
+  PRIMARY KEY (run_key, key, step, timestamp, value, is_nan));
 CREATE TABLE latest_metrics (
   run_key BIGINT NOT NULL, key TEXT NOT NULL, step BIGINT NOT NULL,
   timestamp BIGINT NOT NULL, value DOUBLE PRECISION NOT NULL, is_nan SMALLINT NOT NULL,

@@ -6,7 +6,9 @@
 //   runs(run_key  -- internal integer id, referenced by the per-run tables
 //        run_uuid UNIQUE, experiment_id, name, user_id, status, start_time,
 //        end_time NULL, lifecycle_stage, artifact_uri, deleted_time NULL)
-//   metrics(run_key, key, step, timestamp, value, is_nan)  history, index (run_key, key, step)
+//   metrics(run_key, key, step, timestamp, value, is_nan)  history; the primary key is all six
+//        columns (MLflow's), clustered on SQLite (WITHOUT ROWID): history reads are range
+//        scans and an exact duplicate point is stored once
 //   latest_metrics(run_key, key, step, timestamp, value, is_nan) PK (run_key, key);
 //        index (key, value) serves metric filters and ordering in search
 //   params(run_key, key, value)                            PK (run_key, key)
