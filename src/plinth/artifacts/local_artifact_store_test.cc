@@ -38,7 +38,9 @@ class LocalArtifactStoreTest : public ::testing::Test {
     for (const auto& f : *files) {
       out.push_back(f.is_dir ? absl::StrCat(f.path, ":dir")
                              : absl::StrCat(f.path, ":", f.file_size));
-      if (f.is_dir) EXPECT_EQ(f.file_size, 0) << f.path;
+      if (f.is_dir) {
+        EXPECT_EQ(f.file_size, 0) << f.path;
+      }
     }
     return out;
   }

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -13,7 +14,9 @@ namespace plinth {
 namespace {
 
 // Rewrites bare NaN / Infinity / -Infinity tokens (outside strings) as strings.
-std::string QuoteNonFiniteTokens(absl::string_view text) {
+// `quoted_ends` receives, for each rewritten token, its end offset in the
+// output, so an error offset in the output can be mapped back to the input.
+std::string QuoteNonFiniteTokens(absl::string_view text, std::vector<size_t>& quoted_ends) {
   std::string out;
   out.reserve(text.size() + 16);
   bool in_string = false;
@@ -35,6 +38,7 @@ std::string QuoteNonFiniteTokens(absl::string_view text) {
     for (absl::string_view token : {"-Infinity", "Infinity", "NaN"}) {
       if (text.substr(i, token.size()) == token) {
         absl::StrAppend(&out, "\"", token, "\"");
+        quoted_ends.push_back(out.size());
         i += token.size() - 1;
         c = 0;
         break;
@@ -50,16 +54,17 @@ std::string QuoteNonFiniteTokens(absl::string_view text) {
 absl::StatusOr<Json> ParseJsonLenient(absl::string_view text) {
   Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_discarded()) return parsed;
-  std::string rewritten = QuoteNonFiniteTokens(text);
-  parsed = Json::parse(rewritten, nullptr, false);
-  if (!parsed.is_discarded()) return parsed;
+  std::vector<size_t> quoted_ends;
+  std::string rewritten = QuoteNonFiniteTokens(text, quoted_ends);
   try {
-    (void)Json::parse(text);
+    return Json::parse(rewritten);
   } catch (const Json::parse_error& e) {
-    return BadRequest(
-        absl::StrCat("malformed JSON in request body at byte ", e.byte, ": fix the JSON syntax"));
+    // Report the offset in the client's text: each quoted token added 2 bytes.
+    size_t shift = 0;
+    for (size_t end : quoted_ends) shift += end <= e.byte ? 2 : 0;
+    return BadRequest(absl::StrCat("malformed JSON in request body at byte ", e.byte - shift,
+                                   ": fix the JSON syntax"));
   }
-  return BadRequest("malformed JSON in request body");
 }
 
 absl::StatusOr<double> JsonToDouble(const Json& value) {

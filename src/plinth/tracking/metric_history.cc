@@ -76,7 +76,14 @@ absl::StatusOr<std::vector<int64_t>> SampleSteps(db::Session& s, int64_t run_key
     if (rows.empty()) break;
     steps.push_back(rows[0].Int(0));
   }
-  if (steps.back() != hi) steps.push_back(hi);  // always end on the last step
+  // Always end on the last step, without exceeding `max`.
+  if (steps.back() != hi) {
+    if (static_cast<int64_t>(steps.size()) == max) {
+      steps.back() = hi;
+    } else {
+      steps.push_back(hi);
+    }
+  }
   return steps;
 }
 

@@ -633,12 +633,9 @@ TEST_F(TrackingStoreTest, BulkIntervalSamplesExactlyMaxIncludingFirstAndLast) {
   }
 }
 
-// BUG: with max_results 1 (or 0, which is raised to 1) and more than one
-// distinct step, two points come back: SampleSteps() picks `lo`, then
-// appends `hi` because the last sampled step is not `hi`. Fix: when
-// steps.size() == max, replace the last element with hi instead of
-// appending (or return {hi} / {lo} outright when max == 1).
-TEST_F(TrackingStoreTest, DISABLED_BulkIntervalNeverReturnsMoreThanMax) {
+// The last step is always included, yet never more than max_results points
+// come back (max_results 1 used to give two).
+TEST_F(TrackingStoreTest, BulkIntervalNeverReturnsMoreThanMax) {
   TrackedRun run = NewRun(0);
   ASSERT_TRUE(store_->LogBatch(run.info.run_id, {{"m", 1, 1, 0}, {"m", 2, 1, 10}}, {}, {}).ok());
   auto points =
