@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plinth/common/errors.h"
+#include "plinth/db/test_util.h"
 
 namespace plinth::auth {
 namespace {
@@ -19,14 +20,9 @@ using ::testing::HasSubstr;
 class AuthenticatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int counter = 0;
-    dir_ = fs::path(::testing::TempDir()) /
-           absl::StrCat("plinth_authenticator_", getpid(), "_", counter++);
-    db::Options options;
-    options.sqlite_path = (dir_ / "plinth.db").string();
-    auto db = db::Database::Open(options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
+    dir_ = db::UniqueTestDir("plinth_authenticator");
+    db_ = db::OpenTestSqlite(dir_);
+    ASSERT_NE(db_, nullptr);
     auto store = TokenStore::Create(*db_, clock_);
     ASSERT_TRUE(store.ok()) << store.status();
     tokens_ = std::move(*store);

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "plinth/common/ids.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/db/test_util.h"
 
 namespace plinth::auth {
 namespace {
@@ -21,8 +22,7 @@ using ::testing::HasSubstr;
 class TokenStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int counter = 0;
-    dir_ = fs::path(::testing::TempDir()) / absl::StrCat("plinth_auth_", getpid(), "_", counter++);
+    dir_ = db::UniqueTestDir("plinth_auth");
     Open();
   }
   void TearDown() override {
@@ -34,12 +34,8 @@ class TokenStoreTest : public ::testing::Test {
   void Open() {
     store_.reset();
     db_.reset();
-    db::Options options;
-    options.url = "sqlite";
-    options.sqlite_path = (dir_ / "plinth.db").string();
-    auto db = db::Database::Open(options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
+    db_ = db::OpenTestSqlite(dir_);
+    ASSERT_NE(db_, nullptr);
     auto store = TokenStore::Create(*db_, clock_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);

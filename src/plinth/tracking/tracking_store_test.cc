@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plinth/common/errors.h"
+#include "plinth/db/test_util.h"
 #include "plinth/tracking/search_filter.h"
 
 namespace plinth::tracking {
@@ -34,9 +35,7 @@ std::string Message(const absl::Status& s) { return std::string(s.message()); }
 class TrackingStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static int counter = 0;
-    dir_ =
-        fs::path(::testing::TempDir()) / absl::StrCat("plinth_tracking_", getpid(), "_", counter++);
+    dir_ = db::UniqueTestDir("plinth_tracking");
     Open();
   }
   void TearDown() override {
@@ -49,12 +48,8 @@ class TrackingStoreTest : public ::testing::Test {
   void Open() {
     store_.reset();
     db_.reset();
-    db::Options options;
-    options.url = "sqlite";
-    options.sqlite_path = (dir_ / "plinth.db").string();
-    auto db = db::Database::Open(options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
+    db_ = db::OpenTestSqlite(dir_);
+    ASSERT_NE(db_, nullptr);
     auto store = TrackingStore::Create(*db_, clock_, "mlflow-artifacts:");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
