@@ -109,6 +109,17 @@ class Server:
             assert r.status_code == expect, f"{method} {endpoint}: {r.status_code} {r.text}"
         return r.json() if r.content else {}
 
+    def paginate(self, method, endpoint, body, items_key):
+        """Follows next_page_token to the end; returns every page's items in order."""
+        items, token = [], None
+        while True:
+            page_body = dict(body, page_token=token) if token else dict(body)
+            page = self.mlflow(method, endpoint, page_body)
+            items += page.get(items_key, [])
+            token = page.get("next_page_token")
+            if not token:
+                return items
+
     def new_experiment(self, prefix="exp", token=None):
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
         return self.mlflow("POST", "experiments/create", {"name": name}, token=token)["experiment_id"]

@@ -66,17 +66,10 @@ def test_search_filter_order_and_pagination(server):
     prefix = "page-" + uuid.uuid4().hex[:6]
     ids = [server.mlflow("POST", "experiments/create", {"name": f"{prefix}-{i}"})["experiment_id"]
            for i in range(5)]
-    seen, token = [], None
-    while True:
-        body = {"max_results": 2, "filter": f"name LIKE '{prefix}-%'", "order_by": ["name ASC"]}
-        if token:
-            body["page_token"] = token
-        page = server.mlflow("POST", "experiments/search", body)
-        seen += [e["experiment_id"] for e in page["experiments"]]
-        token = page.get("next_page_token")
-        if not token:
-            break
-    assert seen == ids
+    found = server.paginate("POST", "experiments/search",
+                            {"max_results": 2, "filter": f"name LIKE '{prefix}-%'", "order_by": ["name ASC"]},
+                            "experiments")
+    assert [e["experiment_id"] for e in found] == ids
 
 
 def test_legacy_list(server):

@@ -119,33 +119,18 @@ def test_history_paging(server):
         server.mlflow("POST", "runs/log-batch", {"run_id": run_id, "metrics": [
             {"key": "loss", "value": float(i), "timestamp": 1000 + i, "step": i}
             for i in range(chunk * 1000, chunk * 1000 + 1000)]})
-    steps, token = [], None
-    while True:
-        params = {"run_id": run_id, "metric_key": "loss", "max_results": 700}
-        if token:
-            params["page_token"] = token
-        page = server.mlflow("GET", "metrics/get-history", params)
-        steps += [m["step"] for m in page["metrics"]]
-        token = page.get("next_page_token")
-        if not token:
-            break
-    assert steps == list(range(3000))
+    points = server.paginate("GET", "metrics/get-history",
+                             {"run_id": run_id, "metric_key": "loss", "max_results": 700}, "metrics")
+    assert [m["step"] for m in points] == list(range(3000))
 
 
 def test_history_paging_with_duplicate_steps(server):
     run_id = server.new_run()["info"]["run_id"]
     server.mlflow("POST", "runs/log-batch", {"run_id": run_id, "metrics": [
         {"key": "d", "value": float(i), "timestamp": 5, "step": 0} for i in range(7)]})
-    values, token = [], None
-    while True:
-        params = {"run_id": run_id, "metric_key": "d", "max_results": 3}
-        if token:
-            params["page_token"] = token
-        page = server.mlflow("GET", "metrics/get-history", params)
-        values += [m["value"] for m in page["metrics"]]
-        token = page.get("next_page_token")
-        if not token:
-            break
+    points = server.paginate("GET", "metrics/get-history",
+                             {"run_id": run_id, "metric_key": "d", "max_results": 3}, "metrics")
+    values = [m["value"] for m in points]
     assert sorted(values) == [float(i) for i in range(7)]
 
 

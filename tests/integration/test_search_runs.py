@@ -44,16 +44,9 @@ def test_run_id_in(server):
 
 def test_pagination(server):
     exp, _ = make_runs(server)
-    names, token = [], None
-    while True:
-        body = {"experiment_ids": [exp], "max_results": 3, "order_by": ["metrics.acc ASC"]}
-        if token:
-            body["page_token"] = token
-        page = server.mlflow("POST", "runs/search", body)
-        names += [r["info"]["run_name"] for r in page.get("runs", [])]
-        token = page.get("next_page_token")
-        if not token:
-            break
+    runs = server.paginate("POST", "runs/search",
+                           {"experiment_ids": [exp], "max_results": 3, "order_by": ["metrics.acc ASC"]}, "runs")
+    names = [r["info"]["run_name"] for r in runs]
     assert names == ["r2", "r1", "r0", "r3"]
 
 

@@ -250,4 +250,19 @@ absl::StatusOr<int64_t> DecodePageToken(const std::string& token) {
   return offset;
 }
 
+SqlClause PagedSearchSql(std::string select, const http::Principal& principal,
+                         const SqlClause& filter, const std::string& order, int64_t page_size,
+                         int64_t offset) {
+  SqlClause out{std::move(select), {}};
+  if (!principal.IsAdmin()) {
+    absl::StrAppend(&out.sql, " AND m.team = ?");
+    out.params.emplace_back(principal.team);
+  }
+  absl::StrAppend(&out.sql, filter.sql, " ", order, " LIMIT ? OFFSET ?");
+  out.params.insert(out.params.end(), filter.params.begin(), filter.params.end());
+  out.params.emplace_back(page_size + 1);
+  out.params.emplace_back(offset);
+  return out;
+}
+
 }  // namespace plinth::registry

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "plinth/db/database.h"
+#include "plinth/http/message.h"
 
 namespace plinth::registry {
 
@@ -18,6 +19,13 @@ struct SqlClause {
   std::string sql;  // "" when there is nothing to add
   std::vector<db::Value> params;
 };
+
+// Completes `select` (a "SELECT ... WHERE 1 = 1" over registered_models as m)
+// for one page: the caller's team unless admin, the filter, the order, and
+// LIMIT/OFFSET for page_size + 1 rows (the extra row says a next page exists).
+SqlClause PagedSearchSql(std::string select, const http::Principal& principal,
+                         const SqlClause& filter, const std::string& order, int64_t page_size,
+                         int64_t offset);
 
 // " AND ..." conditions for registered models (alias m): name, tags.<key>.
 absl::StatusOr<SqlClause> RegisteredModelFilterSql(const std::string& filter, db::Dialect dialect);

@@ -152,17 +152,9 @@ absl::StatusOr<Page<RegisteredModel>> RegistryStore::SearchRegisteredModels(
   ASSIGN_OR_RETURN(SqlClause filter, RegisteredModelFilterSql(request.filter, db_.dialect()));
   ASSIGN_OR_RETURN(std::string order, RegisteredModelOrderSql(request.order_by));
   ASSIGN_OR_RETURN(int64_t offset, DecodePageToken(request.page_token));
-  std::string sql =
-      absl::StrCat("SELECT ", internal::kModelColumns, " FROM registered_models m WHERE 1 = 1");
-  std::vector<db::Value> params;
-  if (!principal.IsAdmin()) {
-    absl::StrAppend(&sql, " AND m.team = ?");
-    params.emplace_back(principal.team);
-  }
-  absl::StrAppend(&sql, filter.sql, " ", order, " LIMIT ? OFFSET ?");
-  params.insert(params.end(), filter.params.begin(), filter.params.end());
-  params.emplace_back(page_size + 1);
-  params.emplace_back(offset);
+  auto [sql, params] = PagedSearchSql(
+      absl::StrCat("SELECT ", internal::kModelColumns, " FROM registered_models m WHERE 1 = 1"),
+      principal, filter, order, page_size, offset);
 
   Page<RegisteredModel> page;
   RETURN_IF_ERROR(db_.TimedRead("registry_search_models", [&](db::Session& s) -> absl::Status {

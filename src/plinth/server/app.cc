@@ -30,8 +30,7 @@ class TrackingRunLookup final : public registry::RunLookup {
   explicit TrackingRunLookup(tracking::TrackingStore& store) : store_(store) {}
   absl::StatusOr<RunInfo> GetRun(const std::string& run_id) override {
     ASSIGN_OR_RETURN(tracking::RunOwner owner, store_.GetRunOwner(run_id));
-    ASSIGN_OR_RETURN(tracking::Run run, store_.GetRun(run_id));
-    return RunInfo{run.info.artifact_uri, owner.team};
+    return RunInfo{owner.artifact_uri, owner.team};
   }
 
  private:

@@ -45,12 +45,11 @@ absl::StatusOr<Json> ListRunArtifacts(TrackingStore& store, artifacts::ArtifactS
   ASSIGN_OR_RETURN(auto path, args.String("path"));
   ASSIGN_OR_RETURN(RunOwner owner, store.GetRunOwner(run_id));
   RETURN_IF_ERROR(http::RequireTeamAccess(req.principal, owner.team, absl::StrCat("run ", run_id)));
-  ASSIGN_OR_RETURN(Run run, store.GetRun(run_id));
-  ASSIGN_OR_RETURN(std::string root, StorePathOf(run.info.artifact_uri));
+  ASSIGN_OR_RETURN(std::string root, StorePathOf(owner.artifact_uri));
   std::string rel = path.value_or("");
   while (absl::EndsWith(rel, "/")) rel.pop_back();
   ASSIGN_OR_RETURN(auto listed, files.List(rel.empty() ? root : absl::StrCat(root, "/", rel)));
-  Json out = {{"root_uri", run.info.artifact_uri}, {"files", Json::array()}};
+  Json out = {{"root_uri", owner.artifact_uri}, {"files", Json::array()}};
   for (const auto& f : listed) {
     std::string name = f.path.substr(f.path.rfind('/') + 1);
     out["files"].push_back(FileInfoJson(f, rel.empty() ? name : absl::StrCat(rel, "/", name)));

@@ -318,12 +318,13 @@ absl::StatusOr<Run> TrackingStore::CreateRun(const NewRun& request) {
 absl::StatusOr<RunOwner> TrackingStore::GetRunOwner(const std::string& run_id) {
   RunOwner owner;
   RETURN_IF_ERROR(db_.TimedRead("get_run_owner", [&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(auto rows, s.Query("SELECT r.run_key, r.experiment_id, e.team, "
-                                        "r.lifecycle_stage FROM runs r JOIN experiments e ON "
-                                        "e.experiment_id = r.experiment_id WHERE r.run_uuid = ?",
-                                        {run_id}));
+    ASSIGN_OR_RETURN(auto rows,
+                     s.Query("SELECT r.run_key, r.experiment_id, e.team, "
+                             "r.lifecycle_stage, r.artifact_uri FROM runs r JOIN experiments e ON "
+                             "e.experiment_id = r.experiment_id WHERE r.run_uuid = ?",
+                             {run_id}));
     if (rows.empty()) return NotFound(absl::StrCat("Run with id=", run_id, " not found"));
-    owner = {rows[0].Int(0), rows[0].Int(1), rows[0].Str(2), rows[0].Str(3)};
+    owner = {rows[0].Int(0), rows[0].Int(1), rows[0].Str(2), rows[0].Str(3), rows[0].Str(4)};
     return absl::OkStatus();
   }));
   return owner;

@@ -72,6 +72,7 @@ struct RunOwner {
   int64_t experiment_id = 0;
   std::string team;
   std::string lifecycle_stage;
+  std::string artifact_uri;
 };
 
 }  // namespace plinth::tracking
