@@ -297,13 +297,18 @@ std::string Tail(const std::string& path, size_t bytes) {
 }  // namespace
 
 ServerProcess::ServerProcess(const std::string& binary, const std::string& home,
-                             const std::string& log_path)
+                             const std::string& log_path,
+                             const std::vector<std::string>& extra_args)
     : log_path_(log_path) {
   if (access(binary.c_str(), X_OK) != 0) {
     Die("no plinth binary at " + binary + " (build it, or pass --plinth=PATH)");
   }
   port_ = FreePort();
   std::string port = std::to_string(port_);
+  std::vector<const char*> argv = {binary.c_str(), "server", "--home",
+                                   home.c_str(),   "--port", port.c_str()};
+  for (const std::string& arg : extra_args) argv.push_back(arg.c_str());
+  argv.push_back(nullptr);
   pid_ = fork();
   if (pid_ < 0) Die(std::string("fork: ") + std::strerror(errno));
   if (pid_ == 0) {
@@ -313,9 +318,7 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& home,
       dup2(fd, 1);
       dup2(fd, 2);
     }
-    const char* argv[] = {binary.c_str(), "server",     "--home", home.c_str(),
-                          "--port",       port.c_str(), nullptr};
-    execv(binary.c_str(), const_cast<char* const*>(argv));
+    execv(binary.c_str(), const_cast<char* const*>(argv.data()));
     _exit(127);
   }
   std::string health = BuildRequest("GET", "/healthz");

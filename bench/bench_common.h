@@ -108,7 +108,8 @@ class HttpConnection {
 // `log_path`. The constructor returns once GET /healthz answers 200.
 class ServerProcess {
  public:
-  ServerProcess(const std::string& binary, const std::string& home, const std::string& log_path);
+  ServerProcess(const std::string& binary, const std::string& home, const std::string& log_path,
+                const std::vector<std::string>& extra_args = {});
   ~ServerProcess();  // Stop()
   int port() const { return port_; }
   // SIGTERM, then SIGKILL after 20 s; waits for the process.

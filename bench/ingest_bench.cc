@@ -7,6 +7,7 @@
 // Every configuration starts a fresh server on an empty home, as the raw
 // baseline starts from an empty file, so both insert into tables of the
 // same size. Request bodies are built before the clock starts.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <latch>
@@ -15,6 +16,8 @@
 #include "bench/bench_common.h"
 #include "bench/mlflow_setup.h"
 #include "plinth/common/json.h"
+#include "plinth/http/message.h"
+#include "plinth/tracking/log_batch_decoder.h"
 #include "plinth/tracking/mlflow_json.h"
 #include "plinth/tracking/tracking_schema.h"
 #include "plinth/tracking/validation.h"
@@ -195,20 +198,27 @@ double RunRawSqlite(const Options& o, const std::string& dir, bool latest) {
 }
 
 // TrackingStore::LogBatch in-process (no HTTP, no JSON): where the server's
-// time goes between the raw rate and the HTTP rate. Returns metrics/s.
-double RunStore(const Options& o, const std::string& dir) {
+// time goes between the raw rate and the HTTP rate. `threads` callers, each
+// logging to its own run (more than one: batches share commits through the
+// store's group commit). Returns metrics/s.
+double RunStore(const Options& o, const std::string& dir, int64_t threads) {
   std::string home = dir + "/store-home";
   RemoveTree(home);
   double rate = 0;
   {
     auto local = LocalStore::Open(home);
-    tracking::TrackingStore::NewRun new_run;
-    new_run.user_id = "bench";
-    auto run = local->store->CreateRun(new_run);
-    Check(run.ok(), "create run");
+    std::vector<std::string> runs;
+    for (int64_t t = 0; t < threads; ++t) {
+      tracking::TrackingStore::NewRun new_run;
+      new_run.user_id = "bench";
+      auto run = local->store->CreateRun(new_run);
+      Check(run.ok(), "create run");
+      runs.push_back(run->info.run_id);
+    }
     int64_t steps_per_batch = (o.batch_size + o.keys - 1) / o.keys;
-    std::vector<std::vector<tracking::Metric>> batches(o.batches);
-    for (int64_t b = 0; b < o.batches; ++b) {
+    int64_t per_thread = o.batches / threads;
+    std::vector<std::vector<tracking::Metric>> batches(per_thread);
+    for (int64_t b = 0; b < per_thread; ++b) {
       for (int64_t i = 0; i < o.batch_size; ++i) {
         int64_t step = b * steps_per_batch + i / o.keys;
         batches[b].push_back({"metric_" + std::to_string(i % o.keys), Value(step * 131 + i),
@@ -216,28 +226,50 @@ double RunStore(const Options& o, const std::string& dir) {
       }
     }
     double start = Now();
-    for (const auto& batch : batches) {
-      absl::Status s = local->store->LogBatch(run->info.run_id, batch, {}, {});
-      Check(s.ok(), "LogBatch: " + std::string(s.message()));
+    std::vector<std::thread> workers;
+    for (int64_t t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        for (const auto& batch : batches) {
+          absl::Status s = local->store->LogBatch(runs[t], batch, {}, {});
+          Check(s.ok(), "LogBatch: " + std::string(s.message()));
+        }
+      });
     }
-    rate = static_cast<double>(o.batches * o.batch_size) / (Now() - start);
+    for (auto& w : workers) w.join();
+    rate = static_cast<double>(threads * per_thread * o.batch_size) / (Now() - start);
   }
   RemoveTree(home);
   return rate;
 }
 
-// The server's decoding of one request body in-process: lenient JSON parse,
-// ParseMetrics and ValidateBatch (what log-batch does before storage).
+// The server's decoding of one request body in-process, what log-batch does
+// before storage: DecodeLogBatch (the simdjson fast path) and ValidateBatch.
+// With `general`, the general parser instead (lenient nlohmann parse and
+// ParseMetrics), which the fast path replaced for well-formed bodies.
 // Returns the median milliseconds per batch.
-double DecodeMs(const Options& o) {
+double DecodeMs(const Options& o, bool general) {
   std::vector<double> ms;
+  http::Request request;
+  request.method = "POST";
   for (int64_t b = 0; b < 50; ++b) {
-    std::string body = BatchJson("0123456789abcdef0123456789abcdef", b * 100, o);
+    request.body = BatchJson("0123456789abcdef0123456789abcdef", b * 100, o);
     double start = Now();
-    auto json = ParseJsonLenient(body);
-    Check(json.ok(), "parse");
-    auto metrics = tracking::ParseMetrics(&(*json)["metrics"], "metrics");
-    Check(metrics.ok() && tracking::ValidateBatch(*metrics, {}, {}).ok(), "decode");
+    std::vector<tracking::Metric> metrics;
+    if (general) {
+      auto json = ParseJsonLenient(request.body);
+      Check(json.ok(), "parse");
+      auto parsed = tracking::ParseMetrics(&(*json)["metrics"], "metrics");
+      Check(parsed.ok(), "decode");
+      metrics = *std::move(parsed);
+    } else {
+      Check(tracking::DecodeLogBatchFast(request.body).has_value(), "fast path took the body");
+      auto decoded = tracking::DecodeLogBatch(request);
+      Check(decoded.ok(), "decode");
+      metrics = std::move(decoded->metrics);
+    }
+    Check(static_cast<int64_t>(metrics.size()) == o.batch_size &&
+              tracking::ValidateBatch(metrics, {}, {}).ok(),
+          "validate");
     ms.push_back((Now() - start) * 1e3);
   }
   return Median(ms);
@@ -293,7 +325,7 @@ int Main(int argc, char** argv) {
               " keys) per configuration, %" PRId64 " repetitions, medians shown\n",
               o.batches, o.batch_size, o.keys, o.reps);
 
-  std::vector<double> raw, raw_insert_only, store, decode;
+  std::vector<double> raw, raw_insert_only, store, store_concurrent, decode, decode_general;
   Series sequential;
   std::map<std::pair<std::string, int64_t>, Series> configs;
   // Repetitions interleave every configuration so that load from other
@@ -301,8 +333,10 @@ int Main(int argc, char** argv) {
   for (int64_t rep = 0; rep < o.reps; ++rep) {
     raw.push_back(RunRawSqlite(o, dir.path(), true));
     raw_insert_only.push_back(RunRawSqlite(o, dir.path(), false));
-    store.push_back(RunStore(o, dir.path()));
-    decode.push_back(DecodeMs(o));
+    store.push_back(RunStore(o, dir.path(), 1));
+    store_concurrent.push_back(RunStore(o, dir.path(), std::min<int64_t>(4, o.batches)));
+    decode.push_back(DecodeMs(o, false));
+    decode_general.push_back(DecodeMs(o, true));
     sequential.Add(RunHttp(o, dir.path(), 1, false, o.sequential));
     for (const std::string& mode : o.modes) {
       for (int64_t clients : o.clients) {
@@ -318,7 +352,12 @@ int Main(int argc, char** argv) {
   PrintFigure("raw SQLite C API, metrics insert only", Median(raw_insert_only), "rows/s");
   PrintFigure("TrackingStore::LogBatch in-process (no HTTP)", Median(store), "metrics/s");
   PrintFigure("  ratio store / raw", Median(store) / raw_rate, "");
-  PrintFigure("decode one body in-process (parse, ParseMetrics, validate)", Median(decode), "ms");
+  PrintFigure("TrackingStore::LogBatch in-process, 4 threads (group commit)",
+              Median(store_concurrent), "metrics/s");
+  PrintFigure("  ratio store / raw", Median(store_concurrent) / raw_rate, "");
+  PrintFigure("decode one body in-process (DecodeLogBatch, validate)", Median(decode), "ms");
+  PrintFigure("  with the general parser (nlohmann, ParseMetrics, validate)",
+              Median(decode_general), "ms");
 
   PrintTitle("ingest: single client, sequential requests");
   PrintFigure("throughput", Median(sequential.rate), "metrics/s");

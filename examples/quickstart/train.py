@@ -4,6 +4,10 @@ Generates a two-moons dataset, trains a 2-layer MLP, logs its parameters and
 per-epoch loss/accuracy to a Plinth run (MLflow REST API), uploads the
 TorchScript model as an artifact, registers it as a model version, and points
 the alias "champion" at it.
+
+Run as a Plinth job (`plinth run ... -- python3 train.py`, as `make demo`
+does), it logs to the run Plinth created for the job (MLFLOW_RUN_ID), the
+way an MLflow client does; run directly, it creates its own run.
 """
 import math
 import os
@@ -33,8 +37,14 @@ def two_moons(n, generator):
 def main():
     client = Client()
     now = lambda: int(time.time() * 1000)  # noqa: E731
-    exp_id = client.get_or_create_experiment("quickstart")
-    run = client.create_run(exp_id, "two-moons-mlp", now())
+    if os.environ.get("MLFLOW_RUN_ID"):
+        run = client.call("GET", "runs/get", {"run_id": os.environ["MLFLOW_RUN_ID"]})["run"]
+        exp_id = run["info"]["experiment_id"]
+        print(f"  logging to the job's run {run['info']['run_id']} "
+              f"(job {os.environ.get('PLINTH_JOB_ID')}, GPU {os.environ.get('CUDA_VISIBLE_DEVICES')!r})")
+    else:
+        exp_id = client.get_or_create_experiment("quickstart")
+        run = client.create_run(exp_id, "two-moons-mlp", now())
     run_id = run["info"]["run_id"]
     client.log_batch(run_id, params=[{"key": k, "value": str(v)} for k, v in PARAMS.items()],
                      tags=[{"key": "mlflow.source.name", "value": "examples/quickstart/train.py"}])

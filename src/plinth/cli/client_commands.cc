@@ -85,6 +85,7 @@ void AddClientCommands(CLI::App& app, CliContext& ctx) {
   AddArtifactsCommands(app, ctx);
   AddTokensCommands(app, ctx);
   AddTeamsCommands(app, ctx);
+  AddJobsCommands(app, ctx);
 }
 
 void OnRun(CLI::App* cmd, CliContext& ctx, std::function<absl::Status()> fn) {

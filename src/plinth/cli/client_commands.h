@@ -78,6 +78,8 @@ void AddModelsCommands(CLI::App& app, CliContext& ctx);
 void AddArtifactsCommands(CLI::App& app, CliContext& ctx);
 void AddTokensCommands(CLI::App& app, CliContext& ctx);
 void AddTeamsCommands(CLI::App& app, CliContext& ctx);
+// jobs, run, gpus, queues, accounting.
+void AddJobsCommands(CLI::App& app, CliContext& ctx);
 
 // Shared lookups.
 

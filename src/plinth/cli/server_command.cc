@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "plinth/gpu/simulated_gpu_source.h"
 #include "plinth/server/app.h"
 #include "spdlog/spdlog.h"
 
@@ -12,7 +13,7 @@ namespace plinth::cli {
 namespace {
 
 struct ServerFlags {
-  std::string config_file, home, host, db;
+  std::string config_file, home, host, db, simulated_gpus;
   int port = -1;
   bool insecure = false;
 };
@@ -33,6 +34,16 @@ int RunServer(const ServerFlags& flags) {
   if (flags.port >= 0) config.port = flags.port;
   if (!flags.db.empty()) config.database = flags.db;
   if (flags.insecure) config.insecure = true;
+  if (!flags.simulated_gpus.empty()) {
+    auto groups = gpu::ParseSimulatedShorthand(flags.simulated_gpus);
+    if (!groups.ok()) {
+      std::fprintf(stderr, "plinth: --simulated-gpus: %s\n",
+                   std::string(groups.status().message()).c_str());
+      return 2;
+    }
+    config.jobs.gpus.source = "simulated";
+    config.jobs.gpus.simulated = *groups;
+  }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 
   // Block termination signals in every thread; one thread waits for them.
@@ -71,6 +82,8 @@ void AddServerCommand(CLI::App& app) {
   cmd->add_option("--port", flags->port, "Port (default 8470; 0 picks a free one)")
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--db", flags->db, "Database: sqlite (default) or postgresql://user@host/db");
+  cmd->add_option("--simulated-gpus", flags->simulated_gpus,
+                  "Simulate GPUs instead of using NVML, e.g. 2x8xH100-80GB (nodes x GPUs x model)");
   cmd->add_flag("--insecure", flags->insecure,
                 "Allow a non-loopback bind without API tokens (no authentication)");
   cmd->callback([flags] { std::exit(RunServer(*flags)); });

@@ -64,6 +64,9 @@ absl::StatusOr<Json> ParseJsonLenient(absl::string_view text) {
     for (size_t end : quoted_ends) shift += end <= e.byte ? 2 : 0;
     return BadRequest(absl::StrCat("malformed JSON in request body at byte ", e.byte - shift,
                                    ": fix the JSON syntax"));
+  } catch (const Json::exception& e) {
+    // e.g. out_of_range for a number beyond a double (1e999).
+    return BadRequest(absl::StrCat("invalid JSON in request body: ", e.what()));
   }
 }
 

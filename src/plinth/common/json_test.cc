@@ -140,5 +140,11 @@ TEST(DoubleToJsonTest, RoundTripsThroughJsonToDouble) {
   EXPECT_TRUE(std::isnan(*JsonToDouble(DoubleToJson(std::nan("")))));
 }
 
+TEST(JsonTest, NumbersBeyondADoubleAreABadRequest) {
+  absl::StatusOr<Json> parsed = ParseJsonLenient(R"({"value": 1e999})");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace plinth

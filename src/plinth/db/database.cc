@@ -90,6 +90,11 @@ absl::Status Database::TimedWrite(absl::string_view op,
   return Timed(op, "write", [&] { return Write(fn); });
 }
 
+absl::Status Database::TimedWriteGrouped(absl::string_view op,
+                                         const std::function<absl::Status(Session&)>& fn) {
+  return Timed(op, "write", [&] { return WriteGrouped(fn); });
+}
+
 absl::Status Database::TimedRead(absl::string_view op,
                                  const std::function<absl::Status(Session&)>& fn) {
   return Timed(op, "read", [&] { return Read(fn); });

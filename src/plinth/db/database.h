@@ -79,6 +79,16 @@ class Database {
   // Runs `fn` in a transaction; commits if it returns OK, else rolls back
   // and returns its error. Writers are serialized.
   virtual absl::Status Write(const std::function<absl::Status(Session&)>& fn) = 0;
+  // Write with group commit where the backend has it (SQLite): writes that
+  // queue up behind the single writer are committed in one transaction,
+  // each `fn` in its own savepoint, so each is still all-or-nothing and
+  // returns only after the commit. `fn` may run on another caller's thread:
+  // it must only use the session and its captures (no locks, no
+  // thread-locals). A failure of the shared COMMIT fails every write in the
+  // group, and none of them is applied. The default is Write.
+  virtual absl::Status WriteGrouped(const std::function<absl::Status(Session&)>& fn) {
+    return Write(fn);
+  }
   // Runs `fn` on a read connection (a consistent snapshot for its duration).
   virtual absl::Status Read(const std::function<absl::Status(Session&)>& fn) = 0;
 
@@ -89,6 +99,8 @@ class Database {
   // Storage operation latency goes to plinth_db_operation_duration_seconds.
   // `op` names the store operation ("log_batch", "search_runs", ...).
   absl::Status TimedWrite(absl::string_view op, const std::function<absl::Status(Session&)>& fn);
+  absl::Status TimedWriteGrouped(absl::string_view op,
+                                 const std::function<absl::Status(Session&)>& fn);
   absl::Status TimedRead(absl::string_view op, const std::function<absl::Status(Session&)>& fn);
 };
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -82,6 +83,10 @@ class SqliteConnection final : public Session {
   }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
+
+  // False once SQLite has rolled a transaction back on its own (after an
+  // I/O error or a full disk, for instance).
+  bool InTransaction() const { return sqlite3_get_autocommit(handle_) == 0; }
 
  private:
   explicit SqliteConnection(sqlite3* handle) : handle_(handle) {}
@@ -172,6 +177,10 @@ SqliteDatabase::~SqliteDatabase() {
 
 absl::Status SqliteDatabase::Write(const std::function<absl::Status(Session&)>& fn) {
   std::lock_guard lock(write_mu_);
+  return RunTransaction(fn);
+}
+
+absl::Status SqliteDatabase::RunTransaction(const std::function<absl::Status(Session&)>& fn) {
   RETURN_IF_ERROR(writer_->Execute("BEGIN IMMEDIATE", {}).status());
   absl::Status status = fn(*writer_);
   if (!status.ok()) {
@@ -181,6 +190,83 @@ absl::Status SqliteDatabase::Write(const std::function<absl::Status(Session&)>& 
   absl::Status commit = writer_->Execute("COMMIT", {}).status();
   if (!commit.ok()) (void)writer_->Execute("ROLLBACK", {});
   return commit;
+}
+
+absl::Status SqliteDatabase::WriteGrouped(const std::function<absl::Status(Session&)>& fn) {
+  // Bounds one transaction (and the wait of its first caller).
+  constexpr size_t kMaxGroup = 32;
+  QueuedWrite me{&fn};
+  std::unique_lock lock(queue_mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (group_running_) {
+      queue_cv_.wait(lock);
+      continue;
+    }
+    // Lead: take what has queued (oldest first) and commit it.
+    group_running_ = true;
+    size_t n = std::min(queue_.size(), kMaxGroup);
+    std::vector<QueuedWrite*> group(queue_.begin(), queue_.begin() + n);
+    queue_.erase(queue_.begin(), queue_.begin() + n);
+    running_size_ = n;
+    lock.unlock();
+    CommitGroup(group);
+    lock.lock();
+    for (QueuedWrite* w : group) w->done = true;
+    group_running_ = false;
+    running_size_ = 0;
+    queue_cv_.notify_all();
+  }
+  return me.status;
+}
+
+size_t SqliteDatabase::PendingGroupedWrites() {
+  std::lock_guard lock(queue_mu_);
+  return queue_.size() + running_size_;
+}
+
+void SqliteDatabase::CommitGroup(const std::vector<QueuedWrite*>& group) {
+  std::lock_guard lock(write_mu_);
+  if (group.size() == 1) {
+    group[0]->status = RunTransaction(*group[0]->fn);
+    return;
+  }
+  absl::Status begin = writer_->Execute("BEGIN IMMEDIATE", {}).status();
+  if (!begin.ok()) {
+    for (QueuedWrite* w : group) w->status = begin;
+    return;
+  }
+  std::vector<QueuedWrite*> applied;
+  for (size_t i = 0; i < group.size(); ++i) {
+    QueuedWrite* w = group[i];
+    w->status = writer_->Execute("SAVEPOINT grouped_write", {}).status();
+    if (w->status.ok()) w->status = (*w->fn)(*writer_);
+    if (w->status.ok()) w->status = writer_->Execute("RELEASE grouped_write", {}).status();
+    if (w->status.ok()) {
+      applied.push_back(w);
+      continue;
+    }
+    if (writer_->InTransaction()) {
+      // Undo this write alone; the others stay.
+      (void)writer_->Execute("ROLLBACK TO grouped_write", {});
+      (void)writer_->Execute("RELEASE grouped_write", {});
+      if (writer_->InTransaction()) continue;
+    }
+    // SQLite abandoned the whole transaction: nothing of the group is
+    // written, so none of it may be acknowledged.
+    absl::Status lost = absl::UnavailableError(
+        absl::StrCat("write not applied: the transaction it shared with other writes was rolled "
+                     "back after: ",
+                     w->status.message()));
+    for (QueuedWrite* a : applied) a->status = lost;
+    for (size_t j = i + 1; j < group.size(); ++j) group[j]->status = lost;
+    return;
+  }
+  absl::Status commit = writer_->Execute("COMMIT", {}).status();
+  if (!commit.ok()) {
+    (void)writer_->Execute("ROLLBACK", {});
+    for (QueuedWrite* a : applied) a->status = commit;
+  }
 }
 
 absl::Status SqliteDatabase::Read(const std::function<absl::Status(Session&)>& fn) {

@@ -11,8 +11,14 @@
 #include "plinth/common/clock.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/db/database.h"
+#include "plinth/exec/local_executor.h"
+#include "plinth/exec/slurm_executor.h"
+#include "plinth/gpu/gpu_source_factory.h"
 #include "plinth/http/handlers.h"
 #include "plinth/http/server.h"
+#include "plinth/jobs/job_routes.h"
+#include "plinth/jobs/job_service.h"
+#include "plinth/jobs/job_store.h"
 #include "plinth/metrics/registry.h"
 #include "plinth/registry/registry_routes.h"
 #include "plinth/registry/registry_store.h"
@@ -35,6 +41,40 @@ class TrackingRunLookup final : public registry::RunLookup {
 
  private:
   tracking::TrackingStore& store_;
+};
+
+// Each job's MLflow run lives in its team's "jobs-<team>" experiment.
+class TrackingRunTracker final : public jobs::RunTracker {
+ public:
+  TrackingRunTracker(tracking::TrackingStore& store, Clock& clock) : store_(store), clock_(clock) {}
+  absl::StatusOr<std::string> StartRun(const std::string& team, const std::string& job_id,
+                                       const std::string& job_name) override {
+    std::string name = absl::StrCat("jobs-", team);
+    absl::StatusOr<tracking::Experiment> experiment = store_.GetExperimentByName(name);
+    int64_t experiment_id = 0;
+    if (experiment.ok()) {
+      experiment_id = experiment->experiment_id;
+    } else {
+      ASSIGN_OR_RETURN(experiment_id, store_.CreateExperiment(name, "", {}, team));
+    }
+    tracking::TrackingStore::NewRun run;
+    run.experiment_id = experiment_id;
+    run.user_id = team;
+    run.run_name = absl::StrCat(job_name, "-", job_id.substr(0, 6));
+    run.tags = {{"plinth.job_id", job_id}, {"plinth.job_name", job_name}};
+    ASSIGN_OR_RETURN(tracking::Run created, store_.CreateRun(run));
+    return created.info.run_id;
+  }
+  absl::Status EndRun(const std::string& run_id, const std::string& status) override {
+    tracking::TrackingStore::RunUpdate update;
+    update.status = status;
+    update.end_time = clock_.NowMillis();
+    return store_.UpdateRun(run_id, update).status();
+  }
+
+ private:
+  tracking::TrackingStore& store_;
+  Clock& clock_;
 };
 
 class AppImpl final : public App {
@@ -88,12 +128,54 @@ class AppImpl final : public App {
     ASSIGN_OR_RETURN(
         server_, http::Server::Create(options, router_,
                                       auth::MakeAuthenticator(*tokens_, require_tokens), registry));
+    RETURN_IF_ERROR(InitJobs(config, clock));
     spdlog::info("plinth {} serving http://{}:{} (home {}, database {})", PLINTH_VERSION,
                  config.host, server_->port(), config.home, db_->Describe());
     return absl::OkStatus();
   }
 
  private:
+  // GPUs, executors and the job service. Needs the bound port (jobs get the
+  // server's URL), so it runs after the server is created and before it runs.
+  absl::Status InitJobs(const Config& config, Clock& clock) {
+    const JobsSettings& settings = config.jobs;
+    ASSIGN_OR_RETURN(gpus_, gpu::MakeGpuSource(settings.gpus));
+    exec::LocalExecutorOptions local;
+    std::error_code ec;
+    local.shim_path = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec) return absl::InternalError("cannot find the plinth binary for the job supervisor");
+    ASSIGN_OR_RETURN(local_executor_, exec::LocalExecutor::Create(local));
+    std::map<std::string, exec::Executor*> executors = {{"local", local_executor_.get()}};
+    if (settings.slurm) {
+      ASSIGN_OR_RETURN(slurm_executor_, exec::SlurmExecutor::Create(*settings.slurm));
+      executors["slurm"] = slurm_executor_.get();
+    }
+    ASSIGN_OR_RETURN(job_store_, jobs::JobStore::Create(*db_));
+    run_tracker_ = std::make_unique<TrackingRunTracker>(*tracking_, clock);
+    jobs::JobsConfig jobs;
+    jobs.queues = settings.queues;
+    jobs.priority_classes = settings.priority_classes;
+    jobs.default_priority_class = settings.default_priority_class;
+    jobs.default_executor = settings.executor;
+    jobs.jobs_dir = absl::StrCat(config.home, "/jobs");
+    std::string host = config.host == "0.0.0.0" || config.host == "::" ? "127.0.0.1" : config.host;
+    if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
+    jobs.server_url = absl::StrCat("http://", host, ":", server_->port());
+    jobs.tick_ms = settings.tick_ms;
+    jobs.requeue_lost = settings.requeue_lost;
+    jobs.scheduler.backfill = settings.backfill;
+    jobs.scheduler.preemption = settings.preemption;
+    ASSIGN_OR_RETURN(
+        job_service_,
+        jobs::JobService::Create(*job_store_, *gpus_, std::move(executors), run_tracker_.get(),
+                                 clock, std::move(jobs), &metrics::Registry::Global()));
+    jobs::RegisterJobRoutes(router_, *job_service_);
+    job_service_->Start();
+    spdlog::info("jobs: GPU source {}, executors local{}", gpus_->Name(),
+                 slurm_executor_ ? ", slurm" : "");
+    return absl::OkStatus();
+  }
+
   void BuildRouter() {
     router_.SetErrorRenderer("/api/2.0/", http::MlflowError);
     router_.SetErrorRenderer("/ajax-api/2.0/", http::MlflowError);
@@ -136,6 +218,12 @@ class AppImpl final : public App {
   std::unique_ptr<tracking::TrackingStore> tracking_;
   std::unique_ptr<TrackingRunLookup> run_lookup_;
   std::unique_ptr<registry::RegistryStore> registry_;
+  std::unique_ptr<gpu::GpuSource> gpus_;
+  std::unique_ptr<exec::Executor> local_executor_;
+  std::unique_ptr<exec::Executor> slurm_executor_;
+  std::unique_ptr<jobs::JobStore> job_store_;
+  std::unique_ptr<TrackingRunTracker> run_tracker_;
+  std::unique_ptr<jobs::JobService> job_service_;
   http::Router router_;
   // Declared last: destroyed first, so no handler runs against closed stores.
   std::unique_ptr<http::Server> server_;

@@ -5,26 +5,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "plinth/server/yaml_read.h"
 #include "yaml-cpp/yaml.h"
 
 namespace plinth::server {
-namespace {
-
-template <typename T>
-absl::Status Read(const YAML::Node& node, const std::string& key, T& out) {
-  try {
-    out = node.as<T>();
-    return absl::OkStatus();
-  } catch (const YAML::Exception&) {
-    return absl::InvalidArgumentError(absl::StrCat(key, ": expected ",
-                                                   std::is_same_v<T, std::string> ? "a string"
-                                                   : std::is_same_v<T, bool>      ? "true or false"
-                                                                                  : "a number"));
-  }
-}
-
-}  // namespace
-
 std::string DefaultHome() {
   if (const char* env = std::getenv("PLINTH_HOME"); env && *env) return env;
   const char* home = std::getenv("HOME");
@@ -47,11 +31,18 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config config) {
   if (root.IsNull()) return config;
   if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(path, ": expected a mapping"));
   static const std::set<std::string> kSections = {"server", "database", "auth", "limits", "log"};
+  static const std::set<std::string> kJobSections = {"gpus", "jobs", "executors"};
   for (const auto& section : root) {
     std::string name = section.first.as<std::string>();
+    if (kJobSections.count(name)) {
+      absl::Status s = ReadJobsSection(name, section.second, config.jobs);
+      if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
+      continue;
+    }
     if (!kSections.count(name)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": ", name, ": unknown section (use server, database, auth, limits, log)"));
+          path, ": ", name,
+          ": unknown section (use server, database, auth, limits, log, gpus, jobs, executors)"));
     }
     if (!section.second.IsMap()) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": ", name, ": expected a mapping"));
@@ -62,25 +53,25 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config config) {
       absl::Status s;
       int64_t bytes = 0;
       if (key == "server.host")
-        s = Read(v, key, config.host);
+        s = ReadYaml(v, key, config.host);
       else if (key == "server.port")
-        s = Read(v, key, config.port);
+        s = ReadYaml(v, key, config.port);
       else if (key == "server.home")
-        s = Read(v, key, config.home);
+        s = ReadYaml(v, key, config.home);
       else if (key == "server.insecure")
-        s = Read(v, key, config.insecure);
+        s = ReadYaml(v, key, config.insecure);
       else if (key == "server.io_threads")
-        s = Read(v, key, config.io_threads);
+        s = ReadYaml(v, key, config.io_threads);
       else if (key == "server.worker_threads")
-        s = Read(v, key, config.worker_threads);
+        s = ReadYaml(v, key, config.worker_threads);
       else if (key == "database.url")
-        s = Read(v, key, config.database);
+        s = ReadYaml(v, key, config.database);
       else if (key == "auth.require_tokens")
-        s = Read(v, key, config.require_tokens);
+        s = ReadYaml(v, key, config.require_tokens);
       else if (key == "log.level")
-        s = Read(v, key, config.log_level);
+        s = ReadYaml(v, key, config.log_level);
       else if (key == "limits.max_body_bytes" || key == "limits.max_artifact_bytes") {
-        s = Read(v, key, bytes);
+        s = ReadYaml(v, key, bytes);
         if (s.ok() && bytes <= 0) s = absl::InvalidArgumentError(key + ": must be positive");
         if (s.ok()) {
           (key == "limits.max_body_bytes" ? config.max_body_bytes : config.max_artifact_bytes) =

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "plinth/server/jobs_config.h"
 
 namespace plinth::server {
 
@@ -23,6 +24,7 @@ struct Config {
   size_t max_body_bytes = 1 << 20;  // limits.max_body_bytes (MLflow's 1 MB)
   size_t max_artifact_bytes = 512u << 20;  // limits.max_artifact_bytes (one upload)
   std::string log_level = "info";          // log.level: debug, info, warn, error
+  JobsSettings jobs;                       // sections gpus, jobs, executors
 };
 
 // The default home: $PLINTH_HOME, else $HOME/.plinth.

@@ -6,6 +6,7 @@
 #include "plinth/common/status_macros.h"
 #include "plinth/http/args.h"
 #include "plinth/http/handlers.h"
+#include "plinth/tracking/log_batch_decoder.h"
 #include "plinth/tracking/mlflow_json.h"
 #include "plinth/tracking/search_filter.h"
 
@@ -261,13 +262,9 @@ const Json* Field(const Args& args, const char* name) {
 }
 
 absl::StatusOr<Json> LogBatch(TrackingStore& store, Request& req) {
-  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
-  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
-  ASSIGN_OR_RETURN(auto metrics, ParseMetrics(Field(args, "metrics"), "metrics"));
-  ASSIGN_OR_RETURN(auto params, ParseKeyValues(Field(args, "params"), "params"));
-  ASSIGN_OR_RETURN(auto tags, ParseKeyValues(Field(args, "tags"), "tags"));
-  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
-  RETURN_IF_ERROR(store.LogBatch(run_id, metrics, params, tags));
+  ASSIGN_OR_RETURN(LogBatchRequest batch, DecodeLogBatch(req));
+  RETURN_IF_ERROR(CheckRun(store, req, batch.run_id, true));
+  RETURN_IF_ERROR(store.LogBatch(batch.run_id, batch.metrics, batch.params, batch.tags));
   return Json::object();
 }
 

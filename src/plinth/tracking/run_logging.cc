@@ -132,7 +132,9 @@ absl::Status TrackingStore::LogBatch(const std::string& run_id, const std::vecto
                                      const std::vector<KeyValue>& params,
                                      const std::vector<KeyValue>& tags) {
   RETURN_IF_ERROR(ValidateBatch(metrics, params, tags));
-  return db_.TimedWrite("log_batch", [&](db::Session& s) -> absl::Status {
+  // Grouped: concurrent batches share a commit. The callback uses only the
+  // session and the arguments, as WriteGrouped requires.
+  return db_.TimedWriteGrouped("log_batch", [&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(int64_t run_key, ActiveRunKey(s, run_id));
     RETURN_IF_ERROR(InsertParams(s, run_key, run_id, params));
     RETURN_IF_ERROR(InsertMetrics(s, run_key, metrics));

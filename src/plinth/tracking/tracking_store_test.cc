@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -413,6 +414,42 @@ TEST_F(TrackingStoreTest, LogBatchIsAllOrNothing) {
   auto history = store_->GetMetricHistory(run.info.run_id, "loss", "", 0);
   ASSERT_TRUE(history.ok());
   EXPECT_TRUE(history->items.empty());
+}
+
+// Concurrent batches may share a transaction (group commit); a rejected one
+// must still write nothing and leave the others of its group intact.
+TEST_F(TrackingStoreTest, ConcurrentBatchesStayAllOrNothing) {
+  TrackedRun run = NewRun(0);
+  ASSERT_TRUE(store_->LogBatch(run.info.run_id, {}, {{"lr", "0.1"}}, {}).ok());
+  constexpr int kThreads = 8, kBatches = 20;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<bool>> accepted(kThreads, std::vector<bool>(kBatches));
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<Metric> metrics;
+        for (int i = 0; i < 50; ++i)
+          metrics.push_back({absl::StrCat("t", t), 1.0, kStart, b * 50 + i});
+        // Every third batch changes the param: rejected, as a whole.
+        std::vector<KeyValue> params = {{"lr", b % 3 == 2 ? "0.2" : "0.1"}};
+        absl::Status s = store_->LogBatch(run.info.run_id, metrics, params, {});
+        accepted[t][b] = s.ok();
+        EXPECT_EQ(s.ok(), b % 3 != 2) << s;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    auto history = store_->GetMetricHistory(run.info.run_id, absl::StrCat("t", t), "", 0);
+    ASSERT_TRUE(history.ok()) << history.status();
+    std::set<int64_t> steps;
+    for (const Metric& m : history->items) steps.insert(m.step);
+    for (int b = 0; b < kBatches; ++b) {
+      for (int i = 0; i < 50; ++i) {
+        EXPECT_EQ(steps.count(b * 50 + i), accepted[t][b] ? 1u : 0u) << t << " " << b;
+      }
+    }
+  }
 }
 
 TEST_F(TrackingStoreTest, InvalidBatchWritesNothing) {

@@ -155,6 +155,38 @@ TEST(ValidateBatchTest, RejectsDuplicateParamKeys) {
   EXPECT_THAT(Message(s), HasSubstr("'lr'"));
 }
 
+// ValidateBatch checks metric keys with a quick test before formatting any
+// message: it must reject exactly what ValidateKey rejects.
+TEST(ValidateBatchTest, MetricKeysAreCheckedAsValidateKeyChecks) {
+  for (const std::string& key : {std::string("rmse"),
+                                 std::string("train/loss"),
+                                 std::string("a.b-c_d e"),
+                                 std::string("x/y/z"),
+                                 std::string("ünïcode"),
+                                 std::string("a.b/c.d"),
+                                 std::string(kMaxKeyLength, 'k'),
+                                 std::string(kMaxKeyLength + 1, 'k'),
+                                 std::string(""),
+                                 std::string("a:b"),
+                                 std::string("tab\tkey"),
+                                 std::string(".."),
+                                 std::string("a..b"),
+                                 std::string("/abs"),
+                                 std::string("a//b"),
+                                 std::string("x/.."),
+                                 std::string("./x"),
+                                 std::string("a./b"),
+                                 std::string("a/.b"),
+                                 std::string("new\nline")}) {
+    std::vector<Metric> metrics = Metrics(3);
+    metrics[1].key = key;
+    absl::Status batch = ValidateBatch(metrics, {}, {});
+    absl::Status single = ValidateKey(key, "metrics[1].key");
+    EXPECT_EQ(batch.ok(), single.ok()) << key;
+    EXPECT_EQ(batch.message(), single.message()) << key;
+  }
+}
+
 TEST(ValidateBatchTest, RepeatedMetricAndTagKeysAreFine) {
   std::vector<Metric> metrics = {{"loss", 1, 0, 0}, {"loss", 0.5, 1, 1}};
   std::vector<KeyValue> tags = {{"t", "a"}, {"t", "b"}};

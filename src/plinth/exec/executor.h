@@ -1,0 +1,70 @@
+// Executors run the replicas of admitted jobs: `local` starts processes on
+// this machine, `slurm` submits to a Slurm cluster with sbatch, and
+// `kubernetes` renders manifests (applied with kubectl when configured).
+//
+// An executor is stateless between calls: everything needed to find a
+// replica again (after a server restart too) is in the handle that Launch
+// returns, which the caller stores. Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace plinth::exec {
+
+// What one replica of a job needs to start.
+struct LaunchSpec {
+  std::string job_id;
+  int replica = 0;                    // 0-based index within the gang
+  std::string name;                   // human-readable, e.g. "<job name>-<replica>"
+  std::vector<std::string> argv;      // command followed by its arguments; argv[0] is
+                                      // looked up in PATH when it has no '/'
+  std::map<std::string, std::string> env;  // added to (and overriding) the server's
+                                           // environment, including the device variables
+  std::string working_dir;            // empty: the job's own folder (log_dir)
+  std::string log_dir;                // folder owned by this replica; stdout and stderr
+                                      // go to log_dir/output.log
+  std::string node;                   // node chosen by the scheduler (local: this host)
+  int gpus = 0;                       // whole GPUs (Slurm --gres=gpu:N)
+  std::vector<std::string> visible_devices;  // GPU indices, GPU-/MIG- UUIDs
+  double cpus = 0;                    // 0: no limit
+  int64_t memory_mib = 0;             // 0: no limit
+  int64_t max_runtime_s = 0;          // 0: none (the caller enforces it too)
+};
+
+enum class ReplicaState { kRunning, kSucceeded, kFailed, kLost };
+
+struct ReplicaStatus {
+  ReplicaState state = ReplicaState::kRunning;
+  int exit_code = 0;    // valid when the process exited
+  int term_signal = 0;  // signal that ended it, 0 if it exited
+  std::string message;  // e.g. "exited with code 3", "killed by SIGKILL", "Slurm state NODE_FAIL"
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual std::string Name() const = 0;
+
+  // Starts one replica; returns its handle (opaque to callers, persisted by
+  // them). Errors: InvalidArgument for a spec this executor cannot run
+  // (e.g. a command that does not exist), Unavailable when the backend is
+  // down (callers retry).
+  virtual absl::StatusOr<std::string> Launch(const LaunchSpec& spec) = 0;
+
+  // Current state of a launched replica. A replica whose process vanished
+  // without leaving an exit status is kLost.
+  virtual absl::StatusOr<ReplicaStatus> Poll(const std::string& handle) = 0;
+
+  // Sends `signal` to every process of the replica (its whole process tree).
+  virtual absl::Status Signal(const std::string& handle, int signal) = 0;
+
+  // Stops the replica now (SIGKILL of the whole tree). Idempotent.
+  virtual absl::Status Kill(const std::string& handle) = 0;
+};
+
+}  // namespace plinth::exec

@@ -1,0 +1,183 @@
+// Starting an admitted job: one executor launch per replica, each with the
+// environment contract (PLINTH_*, MLFLOW_*, the visible devices and, for
+// distributed jobs, the PyTorchJob variables).
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "plinth/jobs/job_metrics.h"
+#include "plinth/jobs/job_service.h"
+#include "spdlog/spdlog.h"
+
+namespace plinth::jobs {
+namespace {
+
+constexpr int kDefaultMasterPort = 23456;  // the PyTorchJob operator's default
+
+// A free TCP port on this host, for distributed jobs run by the local
+// executor (several jobs share one network namespace, unlike pods).
+int FreeLocalPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return kDefaultMasterPort;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = kDefaultMasterPort;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// What CUDA_VISIBLE_DEVICES gets for one replica's GPU slots: GPU indices,
+// or MIG device UUIDs (an existing instance's, else the GPU/instance form).
+std::vector<std::string> DevicesFor(const sched::ReplicaPlacement& placement,
+                                    const std::vector<gpu::Node>& nodes) {
+  const gpu::Node* node = nullptr;
+  for (const gpu::Node& n : nodes) {
+    if (n.name == placement.node) node = &n;
+  }
+  std::vector<std::string> devices;
+  for (const sched::GpuSlot& slot : placement.gpus) {
+    const gpu::Gpu* g =
+        node && slot.gpu < static_cast<int>(node->gpus.size()) ? &node->gpus[slot.gpu] : nullptr;
+    if (slot.mig_profile.empty()) {
+      devices.push_back(absl::StrCat(g ? g->index : slot.gpu));
+      continue;
+    }
+    std::string id;
+    if (g) {
+      for (const gpu::MigInstance& m : g->mig_instances) {
+        if (m.profile == slot.mig_profile && m.start == slot.mig_start) id = m.uuid;
+      }
+    }
+    if (id.empty()) {
+      id = absl::StrCat("MIG-", g ? g->uuid : absl::StrCat("GPU-", slot.gpu), "/", slot.mig_start,
+                        "/0");
+    }
+    devices.push_back(id);
+  }
+  return devices;
+}
+
+}  // namespace
+
+void JobService::Launch(Job& job, const sched::Admission& admission) {
+  int64_t now = clock_.NowMillis();
+  std::vector<JobEvent> events;
+  exec::Executor* executor = ExecutorFor(job);
+  job.attempts += 1;
+  job.start_time_ms = now;
+  job.wait_ms += now - job.queued_since_ms;
+  metrics_->wait_seconds.WithLabels({job.spec.queue}).Observe((now - job.queued_since_ms) / 1000.0);
+  job.allocation = admission.allocation;
+  job.borrowing = admission.borrowing;
+  job.not_before_ms = 0;
+  if (runs_ && job.run_id.empty()) {
+    absl::StatusOr<std::string> run = runs_->StartRun(job.spec.team, job.id, job.spec.name);
+    if (run.ok()) {
+      job.run_id = *run;
+    } else {
+      events.push_back(
+          {now, "WARNING", absl::StrCat("no MLflow run for this job: ", run.status().message())});
+    }
+  }
+  if (job.spec.pytorch) {
+    job.master_port = job.spec.master_port > 0  ? job.spec.master_port
+                      : job.executor == "local" ? FreeLocalPort()
+                                                : kDefaultMasterPort;
+  }
+  std::string master_addr = job.executor == "local" || job.allocation.replicas.empty()
+                                ? "127.0.0.1"
+                                : job.allocation.replicas[0].node;
+  std::string attempt_dir = absl::StrCat(config_.jobs_dir, "/", job.id, "/", job.attempts);
+  job.replicas.clear();
+  std::map<std::string, int> per_node;  // LOCAL_RANK: replicas already on that node
+  std::vector<std::string> placed;
+  for (int i = 0; i < static_cast<int>(job.allocation.replicas.size()); ++i) {
+    const sched::ReplicaPlacement& p = job.allocation.replicas[i];
+    ReplicaRecord record;
+    record.index = i;
+    record.node = p.node;
+    record.devices = DevicesFor(p, nodes_);
+    record.log_dir = absl::StrCat(attempt_dir, "/replica-", i);
+    std::error_code ec;
+    std::filesystem::create_directories(record.log_dir, ec);
+
+    exec::LaunchSpec spec;
+    spec.job_id = job.id;
+    spec.replica = i;
+    spec.name = absl::StrCat(job.spec.name, "-", i);
+    spec.argv = job.spec.command;
+    spec.argv.insert(spec.argv.end(), job.spec.args.begin(), job.spec.args.end());
+    spec.env = job.spec.env;
+    spec.env["PLINTH_URL"] = config_.server_url;
+    spec.env["PLINTH_JOB_ID"] = job.id;
+    spec.env["PLINTH_JOB_NAME"] = job.spec.name;
+    spec.env["PLINTH_REPLICA"] = absl::StrCat(i);
+    spec.env["PLINTH_ATTEMPT"] = absl::StrCat(job.attempts);
+    spec.env["MLFLOW_TRACKING_URI"] = config_.server_url;
+    if (!job.run_id.empty()) spec.env["MLFLOW_RUN_ID"] = job.run_id;
+    std::string visible = absl::StrJoin(record.devices, ",");
+    spec.env["CUDA_VISIBLE_DEVICES"] = visible;  // empty: a CPU job sees no GPU
+    spec.env["NVIDIA_VISIBLE_DEVICES"] = visible.empty() ? "void" : visible;
+    if (job.spec.resources.gpus > 0 && job.spec.resources.gpus < 1) {
+      spec.env["PLINTH_GPU_FRACTION"] = absl::StrCat(job.spec.resources.gpus);
+    }
+    if (job.spec.pytorch) {
+      spec.env["MASTER_ADDR"] = master_addr;
+      spec.env["MASTER_PORT"] = absl::StrCat(job.master_port);
+      spec.env["WORLD_SIZE"] = absl::StrCat(job.spec.replicas);
+      spec.env["RANK"] = absl::StrCat(i);
+      spec.env["LOCAL_RANK"] = absl::StrCat(per_node[p.node]++);
+    }
+    spec.working_dir = job.spec.working_dir;
+    spec.log_dir = record.log_dir;
+    spec.node = p.node;
+    spec.gpus = job.spec.resources.gpus >= 1 ? static_cast<int>(job.spec.resources.gpus) : 0;
+    spec.visible_devices = record.devices;
+    spec.cpus = job.spec.resources.cpus;
+    spec.memory_mib = job.spec.resources.memory_mib;
+    spec.max_runtime_s = job.spec.max_runtime_s;
+
+    absl::StatusOr<std::string> handle =
+        executor ? executor->Launch(spec)
+                 : absl::FailedPreconditionError("executor " + job.executor + " is not configured");
+    if (!handle.ok()) {
+      for (const ReplicaRecord& started : job.replicas) (void)executor->Kill(started.handle);
+      job.replicas.clear();
+      std::string why =
+          absl::StrCat("replica ", i, " could not start: ", handle.status().message());
+      if (absl::IsUnavailable(handle.status())) {
+        job.message = why;
+        job.state = JobState::kRunning;  // Requeue accounts from a running state
+        Requeue(job, now + config_.unavailable_retry_ms, events);
+      } else {
+        job.state = JobState::kPending;
+        job.queued_since_ms = now;  // its wait was counted above
+        Finish(job, JobState::kFailed, why, events);
+      }
+      Persist(job, std::move(events));
+      return;
+    }
+    record.handle = *handle;
+    record.state = "running";
+    placed.push_back(absl::StrCat(p.node, visible.empty() ? "" : absl::StrCat(" [", visible, "]")));
+    job.replicas.push_back(std::move(record));
+  }
+  job.state = JobState::kRunning;
+  job.message = "running";
+  events.push_back({now, "STARTED",
+                    absl::StrCat("attempt ", job.attempts, " on ", absl::StrJoin(placed, ", "),
+                                 job.borrowing ? " (on quota borrowed from its cohort)" : "")});
+  Persist(job, std::move(events));
+}
+
+}  // namespace plinth::jobs

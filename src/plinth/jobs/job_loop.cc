@@ -1,0 +1,348 @@
+// The loop thread's work: follow running replicas, move jobs through their
+// states, run the scheduler and apply its decisions.
+#include <csignal>
+
+#include "absl/strings/str_cat.h"
+#include "plinth/jobs/job_metrics.h"
+#include "plinth/jobs/job_service.h"
+#include "spdlog/spdlog.h"
+
+namespace plinth::jobs {
+namespace {
+
+constexpr int64_t kNoDeadline = INT64_MAX;
+
+std::string RunStatusFor(JobState state) {
+  return state == JobState::kSucceeded   ? "FINISHED"
+         : state == JobState::kCancelled ? "KILLED"
+                                         : "FAILED";
+}
+
+}  // namespace
+
+// "SIGTERM" rather than strsignal()'s "Terminated", as users name them in specs.
+std::string SignalName(int signal) {
+  for (const char* name : {"SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGHUP", "SIGKILL"}) {
+    absl::StatusOr<int> number = SignalNumber(name);
+    if (number.ok() && *number == signal) return name;
+  }
+  return signal == SIGKILL ? "SIGKILL" : absl::StrCat("signal ", signal);
+}
+
+exec::Executor* JobService::ExecutorFor(const Job& job) const {
+  auto it = executors_.find(job.executor);
+  return it == executors_.end() ? nullptr : it->second;
+}
+
+// A pass at least this often even when nothing changed: reservations and
+// backfill depend on the time.
+constexpr int64_t kIdlePassMs = 5000;
+
+void JobService::Tick() {
+  if (DrainInbox()) changed_ = true;
+  for (auto& [id, job] : active_) {
+    if (!HoldsResources(job.state)) continue;
+    std::vector<JobEvent> events;
+    PollReplicas(job, events);
+    if (!events.empty()) Persist(job, std::move(events));
+    Advance(job);
+  }
+  int64_t now = clock_.NowMillis();
+  if (!changed_ && now < next_pass_ms_) return;
+  if (last_pass_cost_ > std::chrono::milliseconds(5) &&
+      std::chrono::steady_clock::now() - last_pass_end_ < 4 * last_pass_cost_) {
+    return;  // a big backlog: let the last pass's cost pay off first
+  }
+  changed_ = false;
+  next_pass_ms_ = now + kIdlePassMs;
+  Schedule();
+  for (auto it = active_.begin(); it != active_.end();) {
+    it = IsTerminal(it->second.state) ? active_.erase(it) : std::next(it);
+  }
+  // Gauges once a second at most; they walk every active job.
+  if (now - last_metrics_ms_ >= 1000 || last_pass_cost_ <= std::chrono::milliseconds(5)) {
+    PublishMetrics();
+    last_metrics_ms_ = now;
+  }
+  last_pass_end_ = std::chrono::steady_clock::now();
+}
+
+void JobService::PollReplicas(Job& job, std::vector<JobEvent>& events) {
+  exec::Executor* executor = ExecutorFor(job);
+  for (ReplicaRecord& r : job.replicas) {
+    if (r.state != "running" || r.handle.empty() || !executor) continue;
+    absl::StatusOr<exec::ReplicaStatus> status = executor->Poll(r.handle);
+    if (!status.ok()) {
+      // The backend is unreachable (slurmctld down): try again next tick.
+      spdlog::warn("jobs: cannot poll replica {} of job {}: {}", r.index, job.id,
+                   status.status().ToString());
+      continue;
+    }
+    switch (status->state) {
+      case exec::ReplicaState::kRunning:
+        continue;
+      case exec::ReplicaState::kSucceeded:
+        r.state = "succeeded";
+        break;
+      case exec::ReplicaState::kFailed:
+        r.state = "failed";
+        break;
+      case exec::ReplicaState::kLost:
+        r.state = "lost";
+        break;
+    }
+    r.exit_code = status->exit_code;
+    r.message = status->message;
+    events.push_back({clock_.NowMillis(), "REPLICA_EXITED",
+                      absl::StrCat("replica ", r.index, ": ", status->message)});
+  }
+}
+
+// SIGKILLs every replica still running (and any lost replica's leftover
+// processes) and records them as killed.
+static void KillReplicas(exec::Executor* executor, Job& job) {
+  for (ReplicaRecord& r : job.replicas) {
+    if ((r.state != "running" && r.state != "lost") || !executor) continue;
+    (void)executor->Kill(r.handle);
+    if (r.state == "running") {
+      r.state = "killed";
+      r.message = "killed by SIGKILL when the job ended";
+    }
+  }
+}
+
+// Moves a job that holds resources along, from what its replicas did.
+void JobService::Advance(Job& job) {
+  int64_t now = clock_.NowMillis();
+  int running = 0, succeeded = 0;
+  const ReplicaRecord* failed = nullptr;
+  const ReplicaRecord* lost = nullptr;
+  for (const ReplicaRecord& r : job.replicas) {
+    if (r.state == "running") ++running;
+    if (r.state == "succeeded") ++succeeded;
+    if (r.state == "failed" && !failed) failed = &r;
+    if (r.state == "lost" && !lost) lost = &r;
+  }
+  std::vector<JobEvent> events;
+  bool over_time =
+      job.spec.max_runtime_s > 0 && now - job.start_time_ms >= job.spec.max_runtime_s * 1000;
+  if (job.state == JobState::kRunning) {
+    int checkpoint = SignalNumber(job.spec.checkpoint_signal).value_or(SIGTERM);
+    if (succeeded == static_cast<int>(job.replicas.size())) {
+      Finish(job, JobState::kSucceeded, "every replica exited with code 0", events);
+    } else if ((failed || lost) && over_time) {
+      // The supervisor's own deadline fired first: still a timeout, not a
+      // failure to retry.
+      KillReplicas(ExecutorFor(job), job);
+      Finish(job, JobState::kFailed,
+             absl::StrCat("exceeded its max runtime of ", job.spec.max_runtime_s, " s"), events);
+    } else if (failed || lost) {
+      const ReplicaRecord& bad = failed ? *failed : *lost;
+      std::string what = absl::StrCat("replica ", bad.index, " ", bad.message);
+      if (lost) {
+        // Whatever the lost replica left behind must not keep running.
+        (void)ExecutorFor(job)->Kill(lost->handle);
+      }
+      if (lost && !failed && !config_.requeue_lost) {
+        KillReplicas(ExecutorFor(job), job);
+        Finish(job, JobState::kFailed, what + "; lost replicas are not requeued", events);
+      } else if (lost && !failed) {
+        BeginStop(job, JobState::kRestarting, JobState::kPending, SIGTERM, job.spec.grace_period_s,
+                  what + "; requeueing the gang", events);
+      } else if (job.restarts < job.spec.retries) {
+        // One replica failed: the whole gang restarts (PyTorchJob OnFailure).
+        BeginStop(job, JobState::kRestarting, JobState::kPending, SIGTERM, job.spec.grace_period_s,
+                  absl::StrCat(what, "; restarting the gang (retry ", job.restarts + 1, " of ",
+                               job.spec.retries, ")"),
+                  events);
+      } else {
+        KillReplicas(ExecutorFor(job), job);
+        Finish(job, JobState::kFailed,
+               job.spec.retries > 0 ? absl::StrCat(what, "; no retries left") : what, events);
+      }
+    } else if (over_time) {
+      BeginStop(job, JobState::kCancelling, JobState::kFailed, checkpoint, job.spec.grace_period_s,
+                absl::StrCat("exceeded its max runtime of ", job.spec.max_runtime_s, " s"), events);
+    }
+  } else if (running == 0) {
+    // A stopping job whose replicas are all gone reaches its target.
+    if (job.stop_target == JobState::kPending) {
+      int64_t not_before = 0;
+      if (job.state == JobState::kRestarting && !lost) {
+        ++job.restarts;
+        not_before =
+            now + job.spec.retry_backoff_s * 1000 * (int64_t{1} << std::min(job.restarts - 1, 20));
+      }
+      if (job.state == JobState::kPreempting) {
+        ++job.preemptions;
+        metrics_->preemptions.WithLabels({job.spec.queue}).Increment();
+      }
+      Requeue(job, not_before, events);
+    } else {
+      Finish(job, job.stop_target, job.message, events);
+    }
+  } else if (now >= job.stop_deadline_ms) {
+    for (const ReplicaRecord& r : job.replicas) {
+      if (r.state == "running") (void)ExecutorFor(job)->Kill(r.handle);
+    }
+    job.stop_deadline_ms = kNoDeadline;
+    events.push_back({now, "KILLED",
+                      absl::StrCat(running, " replica(s) still running after the grace period of ",
+                                   job.spec.grace_period_s, " s; sent SIGKILL")});
+  }
+  if (!events.empty()) Persist(job, std::move(events));
+}
+
+void JobService::BeginStop(Job& job, JobState stopping, JobState target, int signal,
+                           int64_t grace_s, const std::string& message,
+                           std::vector<JobEvent>& events) {
+  exec::Executor* executor = ExecutorFor(job);
+  for (const ReplicaRecord& r : job.replicas) {
+    if (r.state != "running" || !executor) continue;
+    absl::Status status = executor->Signal(r.handle, signal);
+    if (!status.ok()) spdlog::warn("jobs: signal to job {}: {}", job.id, status.ToString());
+  }
+  job.state = stopping;
+  job.stop_target = target;
+  job.stop_deadline_ms = clock_.NowMillis() + grace_s * 1000;
+  job.message = message;
+  events.push_back(
+      {clock_.NowMillis(), StateName(stopping),
+       absl::StrCat(message, "; sent ", SignalName(signal), ", grace ", grace_s, " s")});
+}
+
+// Charges the attempt that just ended: GPUs reserved x its duration.
+static double AttemptGpuSeconds(const Job& job, int64_t now) {
+  double demand = 0;
+  for (const sched::ReplicaPlacement& p : job.allocation.replicas) {
+    for (const sched::GpuSlot& slot : p.gpus) {
+      demand += slot.mig_profile.empty() ? slot.fraction
+                                         : sched::SliceDemand({0, "", slot.mig_profile, 0, 0});
+    }
+  }
+  return demand * std::max<int64_t>(0, now - job.start_time_ms) / 1000.0;
+}
+
+void JobService::Finish(Job& job, JobState state, const std::string& message,
+                        std::vector<JobEvent>& events) {
+  int64_t now = clock_.NowMillis();
+  if (HoldsResources(job.state)) {
+    double seconds = AttemptGpuSeconds(job, now);
+    job.gpu_seconds += seconds;
+    metrics_->gpu_seconds.WithLabels({job.spec.team, job.spec.queue}).Increment(seconds);
+  } else {
+    job.wait_ms += now - job.queued_since_ms;
+  }
+  job.state = state;
+  job.end_time_ms = now;
+  job.message = message;
+  job.stop_deadline_ms = 0;
+  events.push_back({now, StateName(state), message});
+  metrics_->finished.WithLabels({job.spec.queue, StateName(state)}).Increment();
+  if (runs_ && !job.run_id.empty()) {
+    absl::Status status = runs_->EndRun(job.run_id, RunStatusFor(state));
+    if (!status.ok()) spdlog::warn("jobs: cannot end run {}: {}", job.run_id, status.ToString());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  why_.erase(job.id);
+}
+
+void JobService::Requeue(Job& job, int64_t not_before, std::vector<JobEvent>& events) {
+  int64_t now = clock_.NowMillis();
+  double seconds = AttemptGpuSeconds(job, now);
+  job.gpu_seconds += seconds;
+  metrics_->gpu_seconds.WithLabels({job.spec.team, job.spec.queue}).Increment(seconds);
+  std::string why = job.state == JobState::kPreempting ? "PREEMPTED" : "REQUEUED";
+  job.state = JobState::kPending;
+  job.queued_since_ms = now;
+  job.not_before_ms = not_before;
+  job.allocation = {};
+  job.borrowing = false;
+  job.stop_deadline_ms = 0;
+  job.preempted_for.clear();
+  events.push_back({now, why,
+                    not_before > now ? absl::StrCat(job.message, "; back in the queue after ",
+                                                    (not_before - now) / 1000, " s of backoff")
+                                     : absl::StrCat(job.message, "; back in the queue")});
+}
+
+void JobService::CancelOnLoop(const std::string& id, std::promise<absl::StatusOr<Job>>& done) {
+  auto it = active_.find(id);
+  if (it == active_.end()) {
+    done.set_value(store_.Get(id));  // it ended meanwhile
+    return;
+  }
+  Job& job = it->second;
+  std::vector<JobEvent> events;
+  if (job.state == JobState::kPending) {
+    Finish(job, JobState::kCancelled, "cancelled while pending", events);
+  } else if (job.state != JobState::kCancelling || job.stop_target != JobState::kCancelled) {
+    if (job.state == JobState::kRunning) {
+      BeginStop(job, JobState::kCancelling, JobState::kCancelled, SIGTERM, job.spec.grace_period_s,
+                "cancelled", events);
+    } else {
+      // Already stopping (preemption, restart): finish as cancelled instead.
+      job.state = JobState::kCancelling;
+      job.stop_target = JobState::kCancelled;
+      job.message = "cancelled";
+      events.push_back({clock_.NowMillis(), "CANCELLING", "cancelled while stopping"});
+    }
+  }
+  Persist(job, std::move(events));
+  done.set_value(job);
+}
+
+void JobService::Schedule() {
+  sched::Snapshot snapshot;
+  int64_t now = clock_.NowMillis();
+  snapshot.now_ms = now;
+  snapshot.nodes = nodes_;
+  snapshot.queues = config_.queues;
+  for (const auto& [id, job] : active_) {
+    if (HoldsResources(job.state)) {
+      sched::RunningJob r;
+      r.request = ToRequest(job);
+      r.allocation = job.allocation;
+      r.start_time_ms = job.start_time_ms;
+      r.stopping = job.state != JobState::kRunning;
+      r.preempted_for = job.preempted_for;
+      snapshot.running.push_back(std::move(r));
+    } else if (job.state == JobState::kPending && job.not_before_ms <= now) {
+      snapshot.pending.push_back(ToRequest(job));
+    } else if (job.state == JobState::kPending) {
+      next_pass_ms_ = std::min(next_pass_ms_, job.not_before_ms);  // its backoff ends
+    }
+  }
+  if (snapshot.pending.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    why_.clear();
+    return;
+  }
+  auto started = std::chrono::steady_clock::now();
+  sched::PassResult result = scheduler_.Schedule(snapshot);
+  last_pass_cost_ = std::chrono::steady_clock::now() - started;  // the pass alone, not launches
+  metrics_->pass_seconds.Observe(std::chrono::duration<double>(last_pass_cost_).count());
+  for (const sched::Preemption& p : result.preempted) {
+    auto it = active_.find(p.victim_id);
+    if (it == active_.end() || it->second.state != JobState::kRunning) continue;
+    Job& victim = it->second;
+    std::vector<JobEvent> events;
+    victim.preempted_for = p.preemptor_id;
+    BeginStop(victim, JobState::kPreempting, JobState::kPending,
+              SignalNumber(victim.spec.checkpoint_signal).value_or(SIGTERM),
+              victim.spec.grace_period_s, absl::StrCat("preempted: ", p.reason), events);
+    Persist(victim, std::move(events));
+  }
+  for (const sched::Admission& a : result.admitted) {
+    auto it = active_.find(a.job_id);
+    if (it == active_.end() || it->second.state != JobState::kPending) continue;
+    Launch(it->second, a);
+  }
+  std::unordered_map<std::string, sched::WaitReason> why;
+  why.reserve(result.waiting.size());
+  for (sched::Waiting& w : result.waiting) why.emplace(std::move(w.job_id), std::move(w.reason));
+  std::lock_guard<std::mutex> lock(mu_);
+  why_.swap(why);
+}
+
+}  // namespace plinth::jobs

@@ -1,0 +1,398 @@
+#include "plinth/jobs/job_service.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "plinth/common/errors.h"
+#include "plinth/common/ids.h"
+#include "plinth/common/status_macros.h"
+#include "plinth/gpu/host_info.h"
+#include "plinth/http/handlers.h"
+#include "plinth/jobs/job_metrics.h"
+#include "plinth/sched/capacity.h"
+#include "plinth/sched/quota.h"
+#include "spdlog/spdlog.h"
+
+namespace plinth::jobs {
+namespace {
+
+constexpr char kDefaultQueue[] = "default";
+
+std::string Gpus(double amount) {
+  return amount == static_cast<int64_t>(amount) ? absl::StrCat(static_cast<int64_t>(amount))
+                                                : absl::StrCat(amount);
+}
+
+}  // namespace
+
+JobService::JobService(JobStore& store, gpu::GpuSource& gpus,
+                       std::map<std::string, exec::Executor*> executors, RunTracker* runs,
+                       Clock& clock, JobsConfig config, metrics::Registry* metrics)
+    : store_(store),
+      gpus_(gpus),
+      executors_(std::move(executors)),
+      runs_(runs),
+      clock_(clock),
+      config_(std::move(config)),
+      scheduler_(config_.scheduler),
+      metrics_(std::make_unique<Metrics>(metrics)) {}
+
+JobService::~JobService() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(
+    JobStore& store, gpu::GpuSource& gpus, std::map<std::string, exec::Executor*> executors,
+    RunTracker* runs, Clock& clock, JobsConfig config, metrics::Registry* metrics) {
+  bool has_default = false;
+  for (const sched::QueueConfig& q : config.queues) has_default |= q.name == kDefaultQueue;
+  if (!has_default) {
+    sched::QueueConfig q;
+    q.name = kDefaultQueue;  // open to every team; no limit but the cluster
+    config.queues.push_back(q);
+  }
+  if (!config.priority_classes.count(config.default_priority_class)) {
+    return absl::InvalidArgumentError(absl::StrCat("jobs.default_priority_class: '",
+                                                   config.default_priority_class,
+                                                   "' is not one of the priority classes"));
+  }
+  if (!executors.count(config.default_executor)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("jobs.executor: '", config.default_executor, "' is not configured"));
+  }
+  std::unique_ptr<JobService> service(
+      new JobService(store, gpus, std::move(executors), runs, clock, std::move(config), metrics));
+  ASSIGN_OR_RETURN(service->nodes_, gpus.Discover());
+  if (service->nodes_.empty()) {
+    // No GPUs here (no NVML): this host still runs CPU jobs.
+    gpu::Node host;
+    host.name = gpu::LocalHostName();
+    host.cpus = static_cast<int>(std::thread::hardware_concurrency());
+    host.memory_mib = gpu::LocalMemoryMib();
+    service->nodes_.push_back(host);
+  }
+  // The default queue may use every GPU of the cluster.
+  for (sched::QueueConfig& q : service->config_.queues) {
+    if (q.name != kDefaultQueue || !q.nominal.empty()) continue;
+    for (const gpu::Node& node : service->nodes_) {
+      for (const gpu::Gpu& g : node.gpus) q.nominal[g.model] = sched::kUnlimited;
+    }
+  }
+  RETURN_IF_ERROR(service->Recover());
+  return service;
+}
+
+absl::Status JobService::Recover() {
+  ASSIGN_OR_RETURN(std::vector<Job> jobs, store_.LoadActive());
+  for (Job& job : jobs) {
+    if (HoldsResources(job.state)) {
+      Persist(job, {{clock_.NowMillis(), "REATTACHING",
+                     "server restarted; following the job's replicas again"}});
+    }
+    active_[job.id] = std::move(job);
+  }
+  if (!jobs.empty()) spdlog::info("jobs: recovered {} active jobs", jobs.size());
+  return absl::OkStatus();
+}
+
+void JobService::Start() {
+  if (loop_.joinable()) return;
+  loop_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      Tick();
+      lock.lock();
+      wake_.wait_for(
+          lock, std::chrono::milliseconds(config_.tick_ms),
+          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !inbox_.empty(); });
+    }
+  });
+}
+
+void JobService::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (loop_.joinable()) loop_.join();
+}
+
+void JobService::RunOnLoop(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.push_back(Command{std::move(fn)});
+  }
+  wake_.notify_all();
+}
+
+bool JobService::DrainInbox() {
+  std::deque<Command> commands;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commands.swap(inbox_);
+  }
+  for (Command& c : commands) c.run();
+  return !commands.empty();
+}
+
+sched::JobRequest JobService::ToRequest(const Job& job) const {
+  sched::JobRequest r;
+  r.id = job.id;
+  r.queue = job.spec.queue;
+  r.priority = job.priority;
+  r.submit_time_ms = job.submit_time_ms;
+  r.replicas = job.spec.replicas;
+  r.per_replica = job.spec.resources;
+  r.preemptible = job.spec.preemptible;
+  r.max_runtime_ms = job.spec.max_runtime_s * 1000;
+  return r;
+}
+
+absl::Status JobService::ResolveSpec(const http::Principal& who, JobSpec& spec,
+                                     int* priority) const {
+  std::string own_team = who.team.empty() ? "default" : who.team;
+  if (spec.team.empty()) spec.team = own_team;
+  if (spec.team != own_team && !who.IsAdmin()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("a token of team ", own_team, " cannot submit jobs for team ", spec.team));
+  }
+  std::vector<std::string> names;
+  const sched::QueueConfig* queue = nullptr;
+  for (const sched::QueueConfig& q : config_.queues) {
+    names.push_back(q.name);
+    if (spec.queue.empty() && q.name == spec.team) queue = &q;
+    if (!spec.queue.empty() && q.name == spec.queue) queue = &q;
+  }
+  if (spec.queue.empty() && !queue) {
+    for (const sched::QueueConfig& q : config_.queues) {
+      if (q.name == kDefaultQueue) queue = &q;
+    }
+  }
+  if (!queue) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "queue: '", spec.queue, "' does not exist; queues: ", absl::StrJoin(names, ", ")));
+  }
+  spec.queue = queue->name;
+  if (!queue->team.empty() && queue->team != spec.team && !who.IsAdmin()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("queue ", queue->name, " belongs to team ", queue->team, ", not ", spec.team));
+  }
+  if (spec.priority_class.empty()) spec.priority_class = config_.default_priority_class;
+  auto pc = config_.priority_classes.find(spec.priority_class);
+  if (pc == config_.priority_classes.end()) {
+    std::vector<std::string> classes;
+    for (const auto& [name, value] : config_.priority_classes) classes.push_back(name);
+    return absl::InvalidArgumentError(absl::StrCat("priority_class: '", spec.priority_class,
+                                                   "' does not exist; use one of ",
+                                                   absl::StrJoin(classes, ", ")));
+  }
+  *priority = pc->second;
+  if (spec.executor.empty()) spec.executor = config_.default_executor;
+  if (!executors_.count(spec.executor)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "executor: '", spec.executor, "' is not configured on this server (see docs/jobs.md)"));
+  }
+  return absl::OkStatus();
+}
+
+// A job that could not start even on an empty cluster with its queue's whole
+// quota is rejected at submission, with the reason.
+absl::Status JobService::CheckFeasible(const JobSpec& spec, int priority) const {
+  Job probe;
+  probe.id = "probe";
+  probe.spec = spec;
+  probe.priority = priority;
+  sched::JobRequest request = ToRequest(probe);
+  const sched::Resources& r = spec.resources;
+  bool wants_gpus = r.gpus > 0 || !r.mig_profile.empty();
+  sched::ClusterState empty(nodes_);
+  std::map<std::string, double> totals;
+  for (const std::string& f : empty.flavors()) totals[f] = empty.TotalGpus(f);
+  if (wants_gpus && totals.empty()) {
+    return absl::FailedPreconditionError(
+        "this cluster has no GPUs (NVML found none); ask for gpus: 0, or start the server "
+        "with --simulated-gpus to simulate some");
+  }
+  if (!r.gpu_model.empty() && wants_gpus && !totals.count(r.gpu_model)) {
+    std::vector<std::string> models;
+    for (const auto& [m, n] : totals) models.push_back(m);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no ", r.gpu_model, " GPUs in this cluster; it has ", absl::StrJoin(models, ", ")));
+  }
+  std::vector<std::string> flavors;
+  if (!wants_gpus) {
+    flavors.push_back("");
+  } else if (!r.gpu_model.empty()) {
+    flavors.push_back(r.gpu_model);
+  } else {
+    flavors = empty.flavors();
+  }
+  sched::QuotaBook quotas(config_.queues, totals);
+  std::string first_problem;
+  double demand = sched::GpuDemand(request);
+  for (const std::string& flavor : flavors) {
+    std::optional<sched::Allocation> placed = empty.Place(request, flavor);
+    if (!placed) {
+      if (first_problem.empty()) {
+        int fit = empty.ReplicasPlaceable(request, flavor);
+        std::string what =
+            !r.mig_profile.empty()
+                ? absl::StrCat("a ", r.mig_profile, " MIG slice of a MIG-enabled ", flavor, " GPU")
+            : wants_gpus ? absl::StrCat(Gpus(r.gpus), " ", flavor, " GPUs")
+                         : "its CPUs and memory";
+        first_problem = absl::StrCat(
+            "the whole cluster cannot hold this job: each of its ", spec.replicas,
+            " replicas needs ", what, (r.cpus > 0 ? absl::StrCat(", ", r.cpus, " CPUs") : ""),
+            (r.memory_mib > 0 ? absl::StrCat(", ", r.memory_mib, " MiB memory") : ""),
+            " on one node, and only ", fit, " such replicas fit",
+            wants_gpus && r.mig_profile.empty()
+                ? absl::StrCat(" (largest node: ", empty.LargestFreeBlock(flavor), " GPUs)")
+                : "");
+      }
+      continue;
+    }
+    empty.Release(*placed);
+    bool borrowing = false;
+    sched::WaitReason why;
+    if (quotas.Admits(spec.queue, flavor, demand, &borrowing, &why)) return absl::OkStatus();
+    if (first_problem.empty()) {
+      first_problem =
+          absl::StrCat("queue ", spec.queue, " can never hold this job: ", sched::Explain(why));
+    }
+  }
+  return absl::FailedPreconditionError(first_problem);
+}
+
+absl::StatusOr<Job> JobService::Submit(const http::Principal& who, JobSpec spec) {
+  RETURN_IF_ERROR(http::RequireWrite(who));
+  int priority = 0;
+  RETURN_IF_ERROR(ResolveSpec(who, spec, &priority));
+  RETURN_IF_ERROR(CheckFeasible(spec, priority));
+  Job job;
+  job.id = NewHexId().substr(0, 16);
+  job.spec = std::move(spec);
+  job.priority = priority;
+  job.executor = job.spec.executor;
+  job.submit_time_ms = clock_.NowMillis();
+  job.queued_since_ms = job.submit_time_ms;
+  const sched::Resources& r = job.spec.resources;
+  std::string each = !r.mig_profile.empty() ? r.mig_profile
+                     : r.gpus > 0           ? absl::StrCat(Gpus(r.gpus), " GPU")
+                                            : "no GPU";
+  RETURN_IF_ERROR(store_.Insert(
+      job, {job.submit_time_ms, "SUBMITTED",
+            absl::StrCat("queue ", job.spec.queue, ", priority ", job.spec.priority_class, " (",
+                         priority, "), ", job.spec.replicas, " x ", each, ", executor ",
+                         job.executor)}));
+  metrics_->submitted.Increment();
+  RunOnLoop([this, job]() { active_[job.id] = job; });
+  return job;
+}
+
+absl::StatusOr<Job> JobService::GetAuthorized(const http::Principal& who, const std::string& id) {
+  ASSIGN_OR_RETURN(Job job, store_.Get(id));
+  RETURN_IF_ERROR(http::RequireTeamAccess(who, job.spec.team, absl::StrCat("job ", id)));
+  return job;
+}
+
+absl::StatusOr<Job> JobService::Get(const http::Principal& who, const std::string& id) {
+  return GetAuthorized(who, id);
+}
+
+absl::StatusOr<JobPage> JobService::List(const http::Principal& who, JobFilter filter) {
+  if (!who.IsAdmin()) {
+    std::string own = who.team.empty() ? "default" : who.team;
+    if (!filter.team.empty() && filter.team != own) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("a token of team ", own, " cannot list jobs of team ", filter.team));
+    }
+    if (who.authenticated) filter.team = own;
+  }
+  return store_.List(filter);
+}
+
+absl::StatusOr<Job> JobService::Cancel(const http::Principal& who, const std::string& id) {
+  RETURN_IF_ERROR(http::RequireWrite(who));
+  ASSIGN_OR_RETURN(Job job, GetAuthorized(who, id));
+  if (IsTerminal(job.state)) {
+    return InvalidState(absl::StrCat("job ", id, " already ended (", StateName(job.state), ")"));
+  }
+  auto done = std::make_shared<std::promise<absl::StatusOr<Job>>>();
+  std::future<absl::StatusOr<Job>> result = done->get_future();
+  RunOnLoop([this, id, done]() { CancelOnLoop(id, *done); });
+  if (!loop_.joinable()) DrainInbox();  // tests drive the loop themselves
+  if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    return absl::DeadlineExceededError("the scheduler loop did not answer in 30 s; try again");
+  }
+  return result.get();
+}
+
+absl::StatusOr<std::vector<JobEvent>> JobService::Events(const http::Principal& who,
+                                                         const std::string& id) {
+  RETURN_IF_ERROR(GetAuthorized(who, id).status());
+  return store_.Events(id);
+}
+
+absl::StatusOr<std::string> JobService::Why(const http::Principal& who, const std::string& id) {
+  ASSIGN_OR_RETURN(Job job, GetAuthorized(who, id));
+  switch (job.state) {
+    case JobState::kPending: {
+      if (job.not_before_ms > clock_.NowMillis()) {
+        return absl::StrCat("waiting ", (job.not_before_ms - clock_.NowMillis() + 999) / 1000,
+                            " s before its next attempt (", job.message, ")");
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = why_.find(id);
+      if (it == why_.end()) return std::string("waiting for the next scheduling pass");
+      return sched::Explain(it->second);
+    }
+    case JobState::kRunning:
+      return absl::StrCat(
+          "running on ", job.replicas.empty() ? "" : job.replicas[0].node,
+          job.replicas.size() > 1 ? absl::StrCat(" and ", job.replicas.size() - 1, " more") : "");
+    default:
+      return absl::StrCat(StateName(job.state), ": ", job.message);
+  }
+}
+
+absl::StatusOr<LogChunk> JobService::Logs(const http::Principal& who, const std::string& id,
+                                          int replica, int64_t offset, int64_t max_bytes) {
+  ASSIGN_OR_RETURN(Job job, GetAuthorized(who, id));
+  LogChunk chunk;
+  chunk.finished = IsTerminal(job.state);
+  chunk.next_offset = offset;
+  if (replica < 0 || replica >= job.spec.replicas) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replica: job ", id, " has replicas 0 to ", job.spec.replicas - 1));
+  }
+  if (replica >= static_cast<int>(job.replicas.size()) || job.replicas[replica].log_dir.empty()) {
+    return chunk;  // not started yet
+  }
+  std::ifstream in(job.replicas[replica].log_dir + "/output.log", std::ios::binary);
+  if (!in) return chunk;
+  in.seekg(0, std::ios::end);
+  int64_t size = in.tellg();
+  if (offset > size) offset = size;
+  int64_t n =
+      std::min<int64_t>(size - offset, std::max<int64_t>(1, std::min<int64_t>(max_bytes, 4 << 20)));
+  chunk.data.resize(n);
+  in.seekg(offset);
+  in.read(chunk.data.data(), n);
+  chunk.data.resize(in.gcount());
+  chunk.next_offset = offset + static_cast<int64_t>(chunk.data.size());
+  chunk.finished = chunk.finished && chunk.next_offset >= size;
+  return chunk;
+}
+
+absl::StatusOr<std::vector<UsageRow>> JobService::Usage(const std::string& group_by) {
+  return store_.Usage(group_by);
+}
+
+void JobService::Persist(const Job& job, std::vector<JobEvent> events) {
+  changed_ = true;  // only the loop persists: its next pass must see this
+  absl::Status status = store_.Update(job, events);
+  if (!status.ok()) spdlog::error("jobs: cannot record job {}: {}", job.id, status.ToString());
+}
+
+}  // namespace plinth::jobs

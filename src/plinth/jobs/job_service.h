@@ -1,0 +1,158 @@
+// The job service: accepts jobs, runs the scheduler, starts admitted jobs on
+// an executor, follows them to the end (retries, gang restarts, preemption
+// with checkpoint signals, cancellation, max runtime) and accounts for them.
+//
+// Threading: one loop thread owns every active job and makes every state
+// change (Tick). Request threads validate and persist new jobs, then hand
+// them and any cancellation to the loop through an inbox; reads go to the
+// store, which always has the latest state. Tests drive Tick() themselves
+// with a FakeClock instead of starting the thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "plinth/common/clock.h"
+#include "plinth/common/json.h"
+#include "plinth/exec/executor.h"
+#include "plinth/gpu/gpu_source.h"
+#include "plinth/http/message.h"
+#include "plinth/jobs/job.h"
+#include "plinth/jobs/job_store.h"
+#include "plinth/jobs/run_tracker.h"
+#include "plinth/metrics/registry.h"
+#include "plinth/sched/scheduler.h"
+
+namespace plinth::jobs {
+
+struct JobsConfig {
+  // Queues with quotas; a "default" queue (no quota limit, open to every
+  // team) is added when none is called that.
+  std::vector<sched::QueueConfig> queues;
+  std::map<std::string, int> priority_classes = {{"low", 0}, {"normal", 100}, {"high", 1000}};
+  std::string default_priority_class = "normal";
+  std::string default_executor = "local";
+  std::string jobs_dir;      // replica folders and logs: <jobs_dir>/<job>/<attempt>/replica-<i>
+  std::string server_url;    // PLINTH_URL and MLFLOW_TRACKING_URI for jobs
+  int64_t tick_ms = 200;     // scheduling and polling interval
+  bool requeue_lost = true;  // a replica that vanished: requeue (true) or fail the job
+  int64_t unavailable_retry_ms = 5000;  // executor down: retry a launch after this
+  sched::SchedulerOptions scheduler;
+};
+
+struct LogChunk {
+  std::string data;
+  int64_t next_offset = 0;
+  bool finished = false;  // the job is done: no more output will come
+};
+
+class JobService {
+ public:
+  static absl::StatusOr<std::unique_ptr<JobService>> Create(
+      JobStore& store, gpu::GpuSource& gpus, std::map<std::string, exec::Executor*> executors,
+      RunTracker* runs, Clock& clock, JobsConfig config, metrics::Registry* metrics);
+  ~JobService();
+
+  void Start();  // the loop thread
+  void Stop();   // joins it; running jobs keep running (reattached at next start)
+  // One loop iteration: poll replicas, apply stops and deadlines, schedule,
+  // launch. Called by the loop thread, or by tests.
+  void Tick();
+
+  absl::StatusOr<Job> Submit(const http::Principal& who, JobSpec spec);
+  absl::StatusOr<Job> Get(const http::Principal& who, const std::string& id);
+  absl::StatusOr<JobPage> List(const http::Principal& who, JobFilter filter);
+  absl::StatusOr<Job> Cancel(const http::Principal& who, const std::string& id);
+  absl::StatusOr<std::vector<JobEvent>> Events(const http::Principal& who, const std::string& id);
+  // One sentence: why a pending job waits, or what the job is doing.
+  absl::StatusOr<std::string> Why(const http::Principal& who, const std::string& id);
+  absl::StatusOr<LogChunk> Logs(const http::Principal& who, const std::string& id, int replica,
+                                int64_t offset, int64_t max_bytes);
+
+  // The inventory with, for every GPU and MIG slice, the jobs holding it.
+  Json GpuInventory();
+  // Queues with quota, usage, pending and running counts.
+  Json QueueReport();
+  absl::StatusOr<std::vector<UsageRow>> Usage(const std::string& group_by);
+
+  const JobsConfig& config() const { return config_; }
+
+ private:
+  JobService(JobStore& store, gpu::GpuSource& gpus,
+             std::map<std::string, exec::Executor*> executors, RunTracker* runs, Clock& clock,
+             JobsConfig config, metrics::Registry* metrics);
+
+  struct Command {
+    std::function<void()> run;  // executed on the loop thread
+  };
+  absl::Status Recover();
+  absl::Status ResolveSpec(const http::Principal& who, JobSpec& spec, int* priority) const;
+  absl::Status CheckFeasible(const JobSpec& spec, int priority) const;
+  absl::StatusOr<Job> GetAuthorized(const http::Principal& who, const std::string& id);
+  void RunOnLoop(std::function<void()> fn);
+
+  // Loop-thread helpers (job_loop.cc, job_launch.cc).
+  bool DrainInbox();  // whether there was anything
+  void PollReplicas(Job& job, std::vector<JobEvent>& events);
+  void Advance(Job& job);
+  void Schedule();
+  void Launch(Job& job, const sched::Admission& admission);
+  void BeginStop(Job& job, JobState stopping, JobState target, int signal, int64_t grace_s,
+                 const std::string& message, std::vector<JobEvent>& events);
+  void Finish(Job& job, JobState state, const std::string& message, std::vector<JobEvent>& events);
+  void Requeue(Job& job, int64_t not_before, std::vector<JobEvent>& events);
+  void Persist(const Job& job, std::vector<JobEvent> events);
+  void CancelOnLoop(const std::string& id, std::promise<absl::StatusOr<Job>>& done);
+  exec::Executor* ExecutorFor(const Job& job) const;
+  void PublishMetrics();
+  sched::JobRequest ToRequest(const Job& job) const;
+
+  JobStore& store_;
+  gpu::GpuSource& gpus_;
+  std::map<std::string, exec::Executor*> executors_;
+  RunTracker* runs_;
+  Clock& clock_;
+  JobsConfig config_;
+  sched::Scheduler scheduler_;
+  std::vector<gpu::Node> nodes_;  // discovered at start
+
+  // Loop-owned state (only the loop thread, or Tick in tests, touches it).
+  std::map<std::string, Job> active_;
+  // A pass runs when something changed (a submission, a state change) or
+  // at next_pass_ms_ (a retry backoff ends; a periodic pass for backfill
+  // reservations that depend on time), not on every tick.
+  bool changed_ = true;
+  int64_t next_pass_ms_ = 0;
+  // With a large backlog a pass is costly: passes then keep at least 4x
+  // their own duration apart, so submissions are not starved of CPU.
+  std::chrono::steady_clock::time_point last_pass_end_;
+  std::chrono::steady_clock::duration last_pass_cost_{};
+  int64_t last_metrics_ms_ = 0;
+
+  // Shared with request threads.
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Command> inbox_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, sched::WaitReason> why_ ABSL_GUARDED_BY(mu_);  // pending jobs
+  Json holders_ ABSL_GUARDED_BY(mu_);  // node -> gpu -> holders, for GpuInventory
+  Json queue_report_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread loop_;
+
+  struct Metrics;
+  std::unique_ptr<Metrics> metrics_;
+};
+
+}  // namespace plinth::jobs

@@ -1,0 +1,53 @@
+// The configuration sections for GPUs, jobs and executors (docs/configuration.md):
+//
+//   gpus:
+//     source: auto                  # auto | nvml | simulated
+//     simulated: "2x8xH100-80GB"    # or a list of {name_prefix, nodes, gpus_per_node,
+//                                   #   model, gpu_memory_gib, cpus, memory_gib, mig_gpus_per_node}
+//   jobs:
+//     executor: local               # default executor: local | slurm
+//     tick_ms: 200
+//     requeue_lost: true
+//     backfill: true
+//     preemption: true
+//     default_priority_class: normal
+//     priority_classes: {low: 0, normal: 100, high: 1000}
+//     queues:
+//       - {name: vision, team: vision, cohort: research, nominal: {H100-80GB: 8},
+//          borrowing_limit: {H100-80GB: 4}, weight: 1}
+//   executors:
+//     slurm: {bin_dir: /usr/bin, partition: gpu, env: {SLURM_CONF: /etc/slurm/slurm.conf},
+//             command_timeout_s: 30}
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "plinth/exec/slurm_executor.h"
+#include "plinth/gpu/gpu_source_factory.h"
+#include "plinth/sched/types.h"
+#include "yaml-cpp/yaml.h"
+
+namespace plinth::server {
+
+struct JobsSettings {
+  gpu::GpuConfig gpus;
+  std::string executor = "local";
+  int64_t tick_ms = 200;
+  bool requeue_lost = true;
+  bool backfill = true;
+  bool preemption = true;
+  std::string default_priority_class = "normal";
+  std::map<std::string, int> priority_classes = {{"low", 0}, {"normal", 100}, {"high", 1000}};
+  std::vector<sched::QueueConfig> queues;
+  std::optional<exec::SlurmOptions> slurm;  // set when executors.slurm is configured
+};
+
+// Reads one of the sections "gpus", "jobs" or "executors" into `out`.
+// Errors name the key ("jobs.queues[1].nominl: unknown key").
+absl::Status ReadJobsSection(const std::string& section, const YAML::Node& node, JobsSettings& out);
+
+}  // namespace plinth::server
