@@ -226,9 +226,10 @@ void PassBenchmark(const Options& o) {
   uint64_t seed = o.seed;
   Snapshot s = PassWorkload(pending, nodes, per_node, seed);
   PrintTitle("scheduling pass: " + Thousands(pending) + " pending jobs, " +
-             Thousands(static_cast<double>(nodes) * per_node) + " GPUs (" +
-             std::to_string(nodes) + " nodes x " + std::to_string(per_node) + "), " +
-             Thousands(static_cast<double>(s.running.size())) + " running jobs, 4 queues in a cohort");
+             Thousands(static_cast<double>(nodes) * per_node) + " GPUs (" + std::to_string(nodes) +
+             " nodes x " + std::to_string(per_node) + "), " +
+             Thousands(static_cast<double>(s.running.size())) +
+             " running jobs, 4 queues in a cohort");
   sched::Scheduler scheduler;
   sched::PassResult result = scheduler.Schedule(s);  // warm-up and correctness
   Check(result.admitted.size() + result.waiting.size() == s.pending.size(),
@@ -287,6 +288,9 @@ void PrintReplay(const std::string& name, const sched::SimReport& r) {
   PrintFigure("  wait p50", r.wait_s.p50 / 60, "min");
   PrintFigure("  wait p99", r.wait_s.p99 / 60, "min");
   PrintFigure("  preemptions", static_cast<double>(r.preemptions), "");
+  PrintFigure("  jobs preempted at least once", static_cast<double>(r.jobs_preempted), "jobs");
+  PrintFigure("  most preemptions of one job", static_cast<double>(r.max_preemptions_of_a_job),
+              "");
   PrintFigure("  fairness (Jain's index)", r.fairness, "");
   PrintFigure("  largest pending queue", static_cast<double>(r.max_pending), "jobs");
 }
@@ -314,10 +318,9 @@ void ReplayBenchmark(const Options& o) {
     Check(loaded.ok(), std::string(loaded.status().message()));
     trace = std::move(*loaded);
   }
-  PrintTitle("simulator: " + Thousands(static_cast<double>(trace.jobs.size())) +
-             "-job trace on " + std::to_string(o.nodes) + " nodes x " +
-             std::to_string(o.per_node) + " " + kModel + ", 4 queues in a cohort, load " +
-             std::to_string(static_cast<int>(load * 100)) + "%");
+  PrintTitle("simulator: " + Thousands(static_cast<double>(trace.jobs.size())) + "-job trace on " +
+             std::to_string(o.nodes) + " nodes x " + std::to_string(o.per_node) + " " + kModel +
+             ", 4 queues in a cohort, load " + std::to_string(static_cast<int>(load * 100)) + "%");
   std::vector<double> full_s, plain_s;
   sched::SimReport full, plain;
   for (int i = 0; i < reps; ++i) {
@@ -333,9 +336,9 @@ void ReplayBenchmark(const Options& o) {
   PrintFigure("ratio Plinth / baseline wall-clock", full.wall_s / plain.wall_s, "");
   char measured[64];
   std::snprintf(measured, sizeof measured, "%.2f s", full.wall_s);
-  PrintGoal("replay of a " + Thousands(static_cast<double>(trace.jobs.size())) +
-                "-job trace <= 10 s",
-            full.wall_s <= 10, measured);
+  PrintGoal(
+      "replay of a " + Thousands(static_cast<double>(trace.jobs.size())) + "-job trace <= 10 s",
+      full.wall_s <= 10, measured);
 }
 
 int Main(int argc, char** argv) {

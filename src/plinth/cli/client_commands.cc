@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "plinth/cli/sim_cmd.h"
 #include "plinth/common/build_info.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
@@ -86,6 +87,7 @@ void AddClientCommands(CLI::App& app, CliContext& ctx) {
   AddTokensCommands(app, ctx);
   AddTeamsCommands(app, ctx);
   AddJobsCommands(app, ctx);
+  AddSimCommand(app, ctx);
 }
 
 void OnRun(CLI::App* cmd, CliContext& ctx, std::function<absl::Status()> fn) {

@@ -30,7 +30,7 @@ std::string Count(double value) {
 }
 
 std::string Percent(double fraction) { return absl::StrFormat("%.1f%%", fraction * 100); }
-std::string Seconds(double s) { return FormatDuration(std::llround(s * 1000)); }
+std::string Seconds(double s) { return s == 0 ? "0s" : FormatDuration(std::llround(s * 1000)); }
 
 std::string WaitLine(const sched::Percentiles& p) {
   if (p.count == 0) return "no job started";
@@ -109,8 +109,7 @@ absl::Status RunSim(CliContext& ctx, const SimFlags& flags) {
 
 }  // namespace
 
-std::string FormatSimProgress(const std::string& label, const sched::SimProgress& p,
-                              size_t width) {
+std::string FormatSimProgress(const std::string& label, const sched::SimProgress& p, size_t width) {
   double fraction = p.jobs_total > 0 ? static_cast<double>(p.jobs_done) / p.jobs_total : 1;
   fraction = std::min(1.0, std::max(0.0, fraction));
   std::string counts = absl::StrCat(Count(p.jobs_done), "/", Count(p.jobs_total), " jobs  day ",
@@ -119,9 +118,9 @@ std::string FormatSimProgress(const std::string& label, const sched::SimProgress
   size_t fixed = counts.size() + percent.size() + 6;
   size_t bar_width = width > fixed + 10 ? std::min<size_t>(24, width - fixed) : 10;
   size_t filled = static_cast<size_t>(fraction * bar_width);
-  std::string tail = absl::StrCat("[", std::string(filled, '#'),
-                                  std::string(bar_width - filled, '-'), "]  ", percent, "  ",
-                                  counts);
+  std::string tail =
+      absl::StrCat("[", std::string(filled, '#'), std::string(bar_width - filled, '-'), "]  ",
+                   percent, "  ", counts);
   if (label.empty() || tail.size() + 2 >= width) return tail;
   return absl::StrCat(TruncateToWidth(label, width - tail.size() - 2), "  ", tail);
 }
@@ -129,32 +128,31 @@ std::string FormatSimProgress(const std::string& label, const sched::SimProgress
 std::string RenderSimReport(const sched::SimReport& r, const SimCluster& cluster) {
   std::string flavors;
   for (const sched::FlavorReport& f : r.flavors) {
-    absl::StrAppend(&flavors, flavors.empty() ? " (" : ", ", f.flavor, " ",
-                    Percent(f.utilisation), " of ", Count(f.gpus));
+    absl::StrAppend(&flavors, flavors.empty() ? " (" : ", ", f.flavor, " ", Percent(f.utilisation),
+                    " of ", Count(f.gpus));
   }
   if (!flavors.empty()) flavors += ")";
-  std::string out = absl::StrCat("Replayed ", Count(r.jobs), " jobs on ", Count(cluster.nodes),
-                                 " nodes (", Count(cluster.gpus), " GPUs) in ",
-                                 Seconds(r.wall_s), ".\n\n");
+  std::string out =
+      absl::StrCat("Replayed ", Count(r.jobs), " jobs on ", Count(cluster.nodes), " nodes (",
+                   Count(cluster.gpus), " GPUs) in ", Seconds(r.wall_s), ".\n\n");
   absl::StrAppend(
-      &out,
-      RenderKeyValues({
-          {"makespan", absl::StrCat(Seconds(r.makespan_s), " of simulated time")},
-          {"utilisation", absl::StrCat(Percent(r.utilisation), flavors)},
-          {"jobs", absl::StrCat(Count(r.completed), " completed, ", Count(r.rejected),
-                                " rejected, ", Count(r.timed_out), " timed out, ",
-                                Count(r.unfinished), " unfinished")},
-          {"wait", WaitLine(r.wait_s)},
-          {"preemptions", absl::StrCat(Count(r.preemptions), " of ", Count(r.jobs_preempted),
-                                       " jobs (at most ", r.max_preemptions_of_a_job,
-                                       " of one job)")},
-          {"fairness", absl::StrFormat("%.3f (Jain's index of the queues' shares while they "
-                                       "wait; 1 is fair)",
-                                       r.fairness)},
-          {"scheduling", absl::StrFormat("%s passes, p50 %.3f ms, p99 %.3f ms",
-                                         Count(r.passes), r.pass_ms.p50, r.pass_ms.p99)},
-          {"largest queue", absl::StrCat(Count(r.max_pending), " pending jobs")},
-      }));
+      &out, RenderKeyValues({
+                {"makespan", absl::StrCat(Seconds(r.makespan_s), " of simulated time")},
+                {"utilisation", absl::StrCat(Percent(r.utilisation), flavors)},
+                {"jobs", absl::StrCat(Count(r.completed), " completed, ", Count(r.rejected),
+                                      " rejected, ", Count(r.timed_out), " timed out, ",
+                                      Count(r.unfinished), " unfinished")},
+                {"wait", WaitLine(r.wait_s)},
+                {"preemptions",
+                 absl::StrCat(Count(r.preemptions), " of ", Count(r.jobs_preempted),
+                              " jobs (at most ", r.max_preemptions_of_a_job, " of one job)")},
+                {"fairness", absl::StrFormat("%.3f (Jain's index of the queues' shares while they "
+                                             "wait; 1 is fair)",
+                                             r.fairness)},
+                {"scheduling", absl::StrFormat("%s passes, p50 %.3f ms, p99 %.3f ms",
+                                               Count(r.passes), r.pass_ms.p50, r.pass_ms.p99)},
+                {"largest queue", absl::StrCat(Count(r.max_pending), " pending jobs")},
+            }));
   Table table{{"team", "jobs", "completed", "rejected", "timed out", "preempted", "wait p50",
                "wait p90", "wait p99", "wait max", "mean gpus", "share"},
               {},

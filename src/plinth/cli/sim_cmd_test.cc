@@ -18,8 +18,7 @@ TEST(FormatSimProgressTest, BarCountsAndSimulatedDay) {
   p.jobs_total = 1000;
   p.sim_time_s = 2.5 * 86400;
   std::string line = FormatSimProgress("replaying trace.csv", p, 100);
-  EXPECT_EQ(line,
-            "replaying trace.csv  [############------------]   50%  500/1,000 jobs  day 2.5");
+  EXPECT_EQ(line, "replaying trace.csv  [############------------]   50%  500/1,000 jobs  day 2.5");
   std::string narrow = FormatSimProgress("replaying a-very-long-trace-name.csv", p, 60);
   EXPECT_LE(DisplayWidth(narrow), 60u);
   EXPECT_THAT(narrow, HasSubstr("500/1,000 jobs"));
@@ -118,8 +117,7 @@ class SimCommandTest : public ::testing::Test {
 };
 
 TEST_F(SimCommandTest, PrintsTheReport) {
-  ASSERT_EQ(Run({"sim", "--cluster", Path("cluster.yaml"), Path("trace.csv")}), 0)
-      << err_.str();
+  ASSERT_EQ(Run({"sim", "--cluster", Path("cluster.yaml"), Path("trace.csv")}), 0) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr("Replayed 4 jobs on 2 nodes (16 GPUs)"));
   EXPECT_THAT(out_.str(), HasSubstr("3 completed, 1 rejected"));
   EXPECT_THAT(out_.str(), HasSubstr("job-4 (line 5, team vision): needs 3 x 8 GPUs"));

@@ -266,8 +266,8 @@ std::optional<ReplicaPlacement> ClusterState::PlaceFraction(const Resources& r, 
     whole->gpus[0].fraction = r.gpus;
     return whole;
   }
-  return ReplicaPlacement{layout_->nodes[best_node].name, {GpuSlot{best_gpu, r.gpus, "", -1}},
-                          r.cpus, r.memory_mib};
+  return ReplicaPlacement{
+      layout_->nodes[best_node].name, {GpuSlot{best_gpu, r.gpus, "", -1}}, r.cpus, r.memory_mib};
 }
 
 std::optional<ReplicaPlacement> ClusterState::PlaceMig(const Resources& r, int f,
@@ -319,7 +319,11 @@ std::optional<ReplicaPlacement> ClusterState::PlaceReplica(const Resources& r, i
   }
   if (r.gpus <= kEpsilon) return PlaceHostOnly(r, blocked);
   if (f < 0) return std::nullopt;
-  if (IsWhole(r.gpus)) return PlaceWhole(r, f, static_cast<int>(std::llround(r.gpus)), blocked);
+  if (IsWhole(r.gpus)) {
+    if (r.gpus > layout_->max_gpus_per_node + kEpsilon)
+      return std::nullopt;  // no node has that many
+    return PlaceWhole(r, f, static_cast<int>(std::llround(r.gpus)), blocked);
+  }
   return PlaceFraction(r, f, blocked);
 }
 
@@ -331,13 +335,13 @@ std::optional<Allocation> ClusterState::Place(const JobRequest& job, const std::
   // A cheap count first: gangs of whole GPUs that cannot fit by number alone
   // are the common case once a cluster is full.
   if (IsWhole(r.gpus) && r.mig_profile.empty()) {
-    if (f < 0 || !WholeBlocksFit(f, static_cast<int>(std::llround(r.gpus)), job.replicas)) {
+    if (f < 0 || r.gpus > layout_->max_gpus_per_node + kEpsilon ||
+        !WholeBlocksFit(f, static_cast<int>(std::llround(r.gpus)), job.replicas)) {
       return std::nullopt;
     }
   }
   Allocation allocation;
   allocation.flavor = flavor;
-  allocation.replicas.reserve(job.replicas);
   for (int i = 0; i < job.replicas; ++i) {
     std::optional<ReplicaPlacement> placement = PlaceReplica(r, f, mig, blocked);
     if (!placement) {

@@ -164,5 +164,13 @@ TEST(ClusterStateTest, MigProfilesByName) {
   EXPECT_DOUBLE_EQ(SliceDemand(slice), 3.0 / 7);
 }
 
+TEST(ClusterStateTest, MoreGpusThanANodeHasNeverFit) {
+  ClusterState cluster(MakeNodes(2, 8));
+  EXPECT_FALSE(cluster.Place(MakeJob("nine", "q", 9), "H100-80GB"));
+  EXPECT_FALSE(cluster.Place(MakeJob("huge", "q", 1e12), "H100-80GB"));  // no int overflow
+  EXPECT_FALSE(cluster.Place(MakeJob("many", "q", 0.5, 1'000'000), "H100-80GB"));
+  EXPECT_TRUE(cluster.Place(MakeJob("fits", "q", 8, 2), "H100-80GB"));
+}
+
 }  // namespace
 }  // namespace plinth::sched

@@ -20,7 +20,7 @@ namespace {
 
 // Bounds that catch typos (a count of 1e9 nodes) before they eat memory.
 constexpr int kMaxNodes = 100000;
-constexpr int kMaxGpusPerNode = 64;
+constexpr int kMaxGpusPerNode = 16;
 
 // Reads values out of one YAML document, turning every problem into an
 // InvalidArgument error "<source>:<line>: <path>: <what>".
@@ -37,7 +37,8 @@ class Reader {
   // Checks that `node` is a mapping whose keys are all in `keys`.
   absl::Status Keys(const YAML::Node& node, const std::string& path,
                     const std::set<std::string>& keys) const {
-    if (!node.IsMap()) return Error(node, path.empty() ? "(top level)" : path, "expected a mapping");
+    if (!node.IsMap())
+      return Error(node, path.empty() ? "(top level)" : path, "expected a mapping");
     for (const auto& entry : node) {
       std::string key = entry.first.Scalar();
       if (!keys.count(key)) {
@@ -65,8 +66,7 @@ class Reader {
     return value;
   }
 
-  absl::StatusOr<int> Int(const YAML::Node& node, const std::string& path, int min,
-                          int max) const {
+  absl::StatusOr<int> Int(const YAML::Node& node, const std::string& path, int min, int max) const {
     int value = 0;
     if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &value)) {
       return Error(node, path, "expected a whole number");
@@ -153,9 +153,9 @@ absl::Status ReadGpuMap(const Reader& r, const YAML::Node& node, const std::stri
     std::string model = entry.first.Scalar();
     std::string at = Reader::Join(path, model);
     if (!models.count(model)) {
-      return r.Error(entry.first, at,
-                     absl::StrCat("no node has this GPU model (models: ",
-                                  absl::StrJoin(models, ", "), ")"));
+      return r.Error(
+          entry.first, at,
+          absl::StrCat("no node has this GPU model (models: ", absl::StrJoin(models, ", "), ")"));
     }
     ASSIGN_OR_RETURN((*out)[model], r.Gpus(entry.second, at));
   }
@@ -224,14 +224,14 @@ absl::Status ReadSettings(const Reader& r, const YAML::Node& root, SimOptions* o
       ASSIGN_OR_RETURN(o.preemption, r.Bool(s["preemption"], "scheduler.preemption"));
     }
     if (s["max_preemption_attempts"]) {
-      ASSIGN_OR_RETURN(o.max_preemption_attempts,
-                       r.Int(s["max_preemption_attempts"], "scheduler.max_preemption_attempts", 0,
-                             1000000));
+      ASSIGN_OR_RETURN(
+          o.max_preemption_attempts,
+          r.Int(s["max_preemption_attempts"], "scheduler.max_preemption_attempts", 0, 1000000));
     }
   }
   if (const YAML::Node& s = root["simulation"]) {
-    RETURN_IF_ERROR(r.Keys(s, "simulation",
-                           {"restart_preempted", "runtime_estimates", "preemption_grace"}));
+    RETURN_IF_ERROR(
+        r.Keys(s, "simulation", {"restart_preempted", "runtime_estimates", "preemption_grace"}));
     if (const YAML::Node& grace = s["preemption_grace"]) {
       double seconds = -1;
       if (!grace.IsScalar() || !absl::SimpleAtod(grace.Scalar(), &seconds) || !(seconds >= 0) ||
@@ -255,20 +255,45 @@ absl::Status ReadSettings(const Reader& r, const YAML::Node& root, SimOptions* o
 }  // namespace
 
 absl::StatusOr<std::vector<gpu::Node>> ParseSimulatedNodes(absl::string_view spec) {
-  std::vector<gpu::Node> nodes;
+  struct Group {
+    int nodes = 0, gpus = 0, mig = 0;
+    std::string model;
+  };
+  std::vector<Group> groups;
+  int total = 0;
   for (absl::string_view part : absl::StrSplit(spec, ',')) {
     part = absl::StripAsciiWhitespace(part);
-    std::vector<std::string> pieces = absl::StrSplit(part, absl::MaxSplits('x', 2));
-    int count = 0, gpus = 0;
-    if (pieces.size() != 3 || !absl::SimpleAtoi(pieces[0], &count) ||
-        !absl::SimpleAtoi(pieces[1], &gpus) || pieces[2].empty() || count < 1 || gpus < 1 ||
-        gpus > kMaxGpusPerNode || nodes.size() + count > static_cast<size_t>(kMaxNodes)) {
+    auto bad = [&](absl::string_view why) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "'", part, "' is not a simulated cluster; write <nodes>x<gpus>x<model> such as "
-          "125x8xH100-80GB (1..", kMaxGpusPerNode, " GPUs per node), several joined by ','"));
+          "simulated cluster '", part, "': ", why,
+          "; expected <nodes>x<gpus-per-node>x<model>[:mig=<n>], several joined by ',' "
+          "(e.g. 125x8xH100-80GB)"));
+    };
+    Group g;
+    std::vector<std::string> pieces = absl::StrSplit(part, absl::MaxSplits('x', 2));
+    if (pieces.size() != 3 || pieces[2].empty()) return bad("not in that form");
+    std::vector<std::string> model = absl::StrSplit(pieces[2], absl::MaxSplits(":mig=", 1));
+    g.model = model[0];
+    if (!absl::SimpleAtoi(pieces[0], &g.nodes) || g.nodes < 1) return bad("nodes must be >= 1");
+    if (!absl::SimpleAtoi(pieces[1], &g.gpus) || g.gpus < 1 || g.gpus > kMaxGpusPerNode) {
+      return bad(absl::StrCat("GPUs per node must be 1..", kMaxGpusPerNode));
     }
-    for (int n = 0; n < count; ++n) {
-      nodes.push_back(MakeNode(absl::StrCat("node-", nodes.size()), gpus, pieces[2], 0));
+    if (model.size() == 2 && (!absl::SimpleAtoi(model[1], &g.mig) || g.mig < 0 || g.mig > g.gpus)) {
+      return bad("mig must be 0..GPUs per node");
+    }
+    if (g.model.empty()) return bad("the model is missing");
+    total += g.nodes;
+    if (total > kMaxNodes) return bad(absl::StrCat("more than ", kMaxNodes, " nodes in all"));
+    groups.push_back(g);
+  }
+  // As gpus.simulated names them: node-<n> for one group, else <model>-<n>.
+  std::vector<gpu::Node> nodes;
+  std::map<std::string, int> next_number;
+  for (const Group& g : groups) {
+    std::string prefix = groups.size() == 1 ? "node" : absl::AsciiStrToLower(g.model);
+    for (int n = 0; n < g.nodes; ++n) {
+      nodes.push_back(
+          MakeNode(absl::StrCat(prefix, "-", next_number[prefix]++), g.gpus, g.model, g.mig));
     }
   }
   return nodes;
@@ -285,8 +310,7 @@ absl::StatusOr<ClusterSpec> ParseClusterYaml(absl::string_view text, const std::
   const YAML::Node& root = loaded;  // const: lookups must not add keys
   ClusterSpec spec;
   try {
-    RETURN_IF_ERROR(r.Keys(root, "",
-                           {"nodes", "simulated", "queues", "scheduler", "simulation"}));
+    RETURN_IF_ERROR(r.Keys(root, "", {"nodes", "simulated", "queues", "scheduler", "simulation"}));
     if (root["nodes"] && root["simulated"]) {
       return r.Error(root["simulated"], "simulated", "give either nodes or simulated, not both");
     }
@@ -298,7 +322,8 @@ absl::StatusOr<ClusterSpec> ParseClusterYaml(absl::string_view text, const std::
       if (!nodes.ok()) return r.Error(root["simulated"], "simulated", nodes.status().message());
       spec.nodes = std::move(*nodes);
     } else {
-      return r.Error(root, "nodes", "required (a list of node groups, or simulated: \"2x8xH100-80GB\")");
+      return r.Error(root, "nodes",
+                     "required (a list of node groups, or simulated: \"2x8xH100-80GB\")");
     }
     if (root["queues"]) RETURN_IF_ERROR(ReadQueues(r, root["queues"], spec.nodes, &spec.queues));
     RETURN_IF_ERROR(ReadSettings(r, root, &spec.options));

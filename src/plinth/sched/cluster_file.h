@@ -34,9 +34,10 @@ absl::StatusOr<ClusterSpec> ParseClusterYaml(absl::string_view text, const std::
 // Reads and parses the file at `path` (messages name its base name).
 absl::StatusOr<ClusterSpec> LoadClusterFile(const std::string& path);
 
-// Nodes from the shorthand "<nodes>x<gpus>x<model>", several joined by ','
-// ("100x8xH100-80GB,20x4xA100-40GB"). Nodes are named "node-<n>", numbered
-// from 0 across groups.
+// Nodes from the shorthand of docs/gpus.md, "<nodes>x<gpus>x<model>[:mig=<n>]",
+// several joined by ',' ("100x8xH100-80GB,20x4xA100-40GB:mig=2"; the first n
+// GPUs of each node run in MIG mode). One group's nodes are "node-<n>";
+// with several groups each group's prefix is its model in lower case.
 absl::StatusOr<std::vector<gpu::Node>> ParseSimulatedNodes(absl::string_view spec);
 
 }  // namespace plinth::sched

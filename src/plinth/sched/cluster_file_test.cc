@@ -58,18 +58,28 @@ simulation: {restart_preempted: true, runtime_estimates: false}
 
 TEST(ClusterFileTest, SimulatedShorthand) {
   absl::StatusOr<ClusterSpec> spec =
-      ParseClusterYaml("simulated: \"2x8xH100-80GB, 1x4xL4-24GB\"\n", "cluster.yaml");
+      ParseClusterYaml("simulated: \"2x8xH100-80GB:mig=2, 1x4xL4-24GB\"\n", "cluster.yaml");
   ASSERT_TRUE(spec.ok()) << spec.status();
   ASSERT_EQ(spec->nodes.size(), 3u);
-  EXPECT_EQ(spec->nodes[2].name, "node-2");
+  EXPECT_EQ(spec->nodes[1].name, "h100-80gb-1");
+  EXPECT_TRUE(spec->nodes[1].gpus[1].mig_enabled);
+  EXPECT_FALSE(spec->nodes[1].gpus[2].mig_enabled);
+  EXPECT_EQ(spec->nodes[2].name, "l4-24gb-0");
   EXPECT_EQ(spec->nodes[2].gpus.size(), 4u);
   EXPECT_EQ(spec->nodes[2].gpus[0].model, "L4-24GB");
+  absl::StatusOr<std::vector<gpu::Node>> one = ParseSimulatedNodes("2x8xH100-80GB");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ((*one)[1].name, "node-1");
   EXPECT_TRUE(spec->queues.empty());
   EXPECT_TRUE(spec->options.scheduler.backfill);  // defaults
   EXPECT_FALSE(spec->options.restart_preempted);
   EXPECT_THAT(ErrorOf("simulated: 8xH100\n"),
-              HasSubstr("cluster.yaml:1: simulated: '8xH100' is not a simulated cluster"));
-  EXPECT_THAT(ErrorOf("simulated: 0x8xH100-80GB\n"), HasSubstr("is not a simulated cluster"));
+              HasSubstr("cluster.yaml:1: simulated: simulated cluster '8xH100': not in that form; "
+                        "expected <nodes>x<gpus-per-node>x<model>"));
+  EXPECT_THAT(ErrorOf("simulated: 0x8xH100-80GB\n"), HasSubstr("nodes must be >= 1"));
+  EXPECT_THAT(ErrorOf("simulated: 1x17xH100-80GB\n"), HasSubstr("GPUs per node must be 1..16"));
+  EXPECT_THAT(ErrorOf("simulated: 1x8xH100-80GB:mig=9\n"),
+              HasSubstr("mig must be 0..GPUs per node"));
 }
 
 TEST(ClusterFileTest, UnknownKeysNameTheirPath) {
@@ -95,6 +105,8 @@ TEST(ClusterFileTest, BadValues) {
               HasSubstr("nodes[0].mig_gpus: 9 is outside 0..8"));
   EXPECT_THAT(ErrorOf("nodes:\n  - {gpus: 1.5, model: H100-80GB}\n"),
               HasSubstr("nodes[0].gpus: expected a whole number"));
+  EXPECT_THAT(ErrorOf("nodes:\n  - {gpus: 17, model: H100-80GB}\n"),
+              HasSubstr("nodes[0].gpus: 17 is outside 0..16"));
   EXPECT_THAT(ErrorOf("nodes:\n  - {count: 1000000, gpus: 8, model: H100-80GB}\n"),
               HasSubstr("nodes[0].count: 1000000 is outside 1..100000"));
   EXPECT_THAT(ErrorOf("queues: []\n"), HasSubstr("cluster.yaml:1: nodes: required"));

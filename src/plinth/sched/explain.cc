@@ -19,8 +19,8 @@ std::string Gpus(double amount) {
 std::string Ahead(const WaitReason& r) {
   if (r.jobs_ahead == 0) return "";
   std::string where = r.cohort.empty() ? "queue " + r.queue : "cohort " + r.cohort;
-  return absl::StrCat("; ", r.jobs_ahead, r.jobs_ahead == 1 ? " job" : " jobs",
-                      " ahead of it in ", where);
+  return absl::StrCat("; ", r.jobs_ahead, r.jobs_ahead == 1 ? " job" : " jobs", " ahead of it in ",
+                      where);
 }
 
 }  // namespace
@@ -43,32 +43,32 @@ std::string Explain(const WaitReason& r) {
                           Gpus(r.needed), ")", Ahead(r));
     }
     case Kind::kCohortQuota:
-      return absl::StrCat("cohort ", r.cohort, " has no unused ", r.flavor,
-                          " quota to lend (", Gpus(r.used), " of ", Gpus(r.limit),
-                          " in use, needs ", Gpus(r.needed), " beyond queue ", r.queue,
-                          "'s nominal ", Gpus(r.nominal), ")", Ahead(r));
+      return absl::StrCat("cohort ", r.cohort, " has no unused ", r.flavor, " quota to lend (",
+                          Gpus(r.used), " of ", Gpus(r.limit), " in use, needs ", Gpus(r.needed),
+                          " beyond queue ", r.queue, "'s nominal ", Gpus(r.nominal), ")", Ahead(r));
     case Kind::kCapacity: {
-      std::string what = r.flavor.empty() ? "CPU and memory" : absl::StrCat(Gpus(r.needed), " ",
-                                                                           r.flavor, " GPUs");
-      std::string detail =
-          r.flavor.empty()
-              ? ""
-              : absl::StrCat(" (", r.replicas_placeable, " replicas placeable now; largest free "
-                             "block ", Gpus(r.largest_free), " GPUs on one node)");
+      std::string what = r.flavor.empty() ? "CPU and memory"
+                                          : absl::StrCat(Gpus(r.needed), " ", r.flavor, " GPUs");
+      std::string detail = r.flavor.empty()
+                               ? ""
+                               : absl::StrCat(" (", r.replicas_placeable,
+                                              " replicas placeable now; largest free "
+                                              "block ",
+                                              Gpus(r.largest_free), " GPUs on one node)");
       return absl::StrCat("waiting for ", what, " to free up", detail, Ahead(r));
     }
     case Kind::kReserved:
       return absl::StrCat(
-          "would delay job ", r.reserved_for, ", which has ", r.flavor,
-          " GPUs reserved",
+          "would delay job ", r.reserved_for, ", which has ", r.flavor, " GPUs reserved",
           r.reserved_until_ms > 0 && r.reserved_until_ms < INT64_MAX
               ? absl::StrCat(" from ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                                         absl::FromUnixMillis(r.reserved_until_ms),
-                                                         absl::UTCTimeZone()))
+                                                        absl::FromUnixMillis(r.reserved_until_ms),
+                                                        absl::UTCTimeZone()))
               : "",
           "; it can backfill only if its max runtime ends before then", Ahead(r));
     case Kind::kAwaitingVictims:
-      return absl::StrCat("waiting for ", r.victims, r.victims == 1 ? " preempted job" : " preempted jobs",
+      return absl::StrCat("waiting for ", r.victims,
+                          r.victims == 1 ? " preempted job" : " preempted jobs",
                           " to stop and free room for it");
   }
   return "unknown";

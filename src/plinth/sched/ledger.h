@@ -73,7 +73,7 @@ class Ledger {
   std::vector<Entry> entries_;
   absl::flat_hash_map<std::string, int> by_id_;
   absl::flat_hash_map<int64_t, int> by_seq_;
-  absl::flat_hash_map<int64_t, PriorityList> preemptible_;  // by (queue << 32 | flavor)
+  absl::flat_hash_map<int64_t, PriorityList> preemptible_;          // by (queue << 32 | flavor)
   absl::flat_hash_map<std::string, std::vector<int64_t>> victims_;  // by preemptor
   int64_t next_seq_ = 0;
 };

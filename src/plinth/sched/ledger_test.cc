@@ -30,7 +30,7 @@ TEST(LedgerTest, ChargesWhatRunsAndReturnsItOnRemove) {
 
   EXPECT_TRUE(ledger.MarkStopping("a", "urgent"));
   EXPECT_EQ(ledger.Awaiting("urgent"), 1);
-  EXPECT_EQ(ledger.Preemptible(0, 0), nullptr);  // a stopping job is no candidate
+  EXPECT_EQ(ledger.Preemptible(0, 0), nullptr);            // a stopping job is no candidate
   EXPECT_DOUBLE_EQ(ledger.quotas().Usage("q", kH100), 6);  // it still holds its GPUs
 
   EXPECT_TRUE(ledger.Remove("a"));

@@ -122,7 +122,7 @@ class Preemptor {
   ClusterState& cluster_;
   QuotaBook& quotas_;
   FlavorTable& flavors_;
-  absl::flat_hash_set<int64_t> chosen_;  // victims of this pass, by ledger seq
+  absl::flat_hash_set<int64_t> chosen_;             // victims of this pass, by ledger seq
   absl::flat_hash_map<std::string, int> awaiting_;  // victims chosen in this pass
   int attempts_ = 0;
   absl::flat_hash_map<MemoKey, bool, MemoKeyHash> failed_;  // -> whether it was an attempt

@@ -212,8 +212,8 @@ bool QuotaBook::Admits(const std::string& queue, const std::string& flavor, doub
   reason->needed = amount;
   reason->used = 0;
   reason->nominal = 0;
-  reason->kind = config.cohort.empty() ? WaitReason::Kind::kQueueQuota
-                                       : WaitReason::Kind::kCohortQuota;
+  reason->kind =
+      config.cohort.empty() ? WaitReason::Kind::kQueueQuota : WaitReason::Kind::kCohortQuota;
   reason->limit = 0;
   return false;
 }

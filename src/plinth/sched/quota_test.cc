@@ -2,9 +2,8 @@
 
 #include <cmath>
 
-#include "plinth/sched/scheduler.h"
-
 #include "gtest/gtest.h"
+#include "plinth/sched/scheduler.h"
 #include "plinth/sched/test_util.h"
 
 namespace plinth::sched {
@@ -106,7 +105,7 @@ TEST(QuotaBookTest, NumbersAndCopies) {
   EXPECT_DOUBLE_EQ(copy.Usage("a", kH100), 3);
   EXPECT_DOUBLE_EQ(copy.CohortUsage("c", kH100), 3);
   EXPECT_DOUBLE_EQ(book.Usage("a", kH100), 0);  // the original is untouched
-  book.Charge("nope", kH100, 5);                 // an unknown queue is ignored
+  book.Charge("nope", kH100, 5);                // an unknown queue is ignored
   EXPECT_DOUBLE_EQ(book.CohortUsage("c", kH100), 0);
 }
 

@@ -10,7 +10,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-
 #include "plinth/sched/preemption.h"
 
 namespace plinth::sched {
@@ -49,7 +48,9 @@ class Pass {
  private:
   // The flavors `job` may run on, as flavor numbers.
   const std::vector<int>& CandidateFlavors(const JobRequest& job, int queue);
-  bool TryAdmit(const PendingJob& job, WaitReason* reason, Outcome* outcome);
+  // `remember` false: the attempt runs with capacity a claim held back, so
+  // its failures say nothing about the rest of the pass.
+  bool TryAdmit(const PendingJob& job, WaitReason* reason, Outcome* outcome, bool remember = true);
   // Whether no candidate flavor has room for `job` within its queue's nominal quota.
   bool WouldBorrow(const PendingJob& job) {
     for (int f : CandidateFlavors(*job.job, job.queue)) {
@@ -92,8 +93,8 @@ class Pass {
   PassResult result_;
   absl::flat_hash_set<ShapeKey, ShapeKeyHash> failed_shapes_;
   absl::flat_hash_map<ShapeKey, int, ShapeKeyHash> placeable_;  // replicas that fit one by one
-  std::vector<Reservation> reservations_;                      // by flavor number
-  std::vector<std::vector<int>> queue_flavors_;                // CandidateFlavors per queue
+  std::vector<Reservation> reservations_;                       // by flavor number
+  std::vector<std::vector<int>> queue_flavors_;                 // CandidateFlavors per queue
   std::vector<int> one_flavor_;
   Preemptor preemptor_;
   absl::flat_hash_map<const JobRequest*, Claim> claims_;
@@ -122,7 +123,8 @@ const std::vector<int>& Pass::CandidateFlavors(const JobRequest& job, int queue)
   return flavors;
 }
 
-bool Pass::TryAdmit(const PendingJob& pending, WaitReason* reason, Outcome* outcome) {
+bool Pass::TryAdmit(const PendingJob& pending, WaitReason* reason, Outcome* outcome,
+                    bool remember) {
   const JobRequest& job = *pending.job;
   WaitReason quota_reason;
   for (int f : CandidateFlavors(job, pending.queue)) {
@@ -143,11 +145,11 @@ bool Pass::TryAdmit(const PendingJob& pending, WaitReason* reason, Outcome* outc
     }
     ShapeKey shape = ShapeOf(job, f, reservation != nullptr);
     std::optional<Allocation> allocation;
-    if (!failed_shapes_.count(shape)) {
+    if (!remember || !failed_shapes_.count(shape)) {
       allocation = cluster_.Place(job, flavor.name, reservation ? &reservation->nodes : nullptr);
     }
     if (!allocation) {
-      failed_shapes_.insert(shape);
+      if (remember) failed_shapes_.insert(shape);
       if (!outcome->capacity) {
         outcome->capacity = true;
         outcome->flavor = f;
@@ -250,7 +252,7 @@ void Pass::Reserve(const JobRequest& job, int f) {
     const Ledger::Entry& e = running[i];
     if (e.flavor != f) continue;
     const RunningJob& r = e.job;
-    int64_t end = r.stopping                    ? snapshot_.now_ms
+    int64_t end = r.stopping                     ? snapshot_.now_ms
                   : r.request.max_runtime_ms > 0 ? r.start_time_ms + r.request.max_runtime_ms
                                                  : kNever;
     ending.emplace_back(end, e.seq);
@@ -361,7 +363,7 @@ PassResult Pass::Run() {
     Outcome outcome;
     auto claim = claims_.find(&job);
     if (claim != claims_.end()) ApplyClaim(pending, claim->second, -1);  // its own room
-    bool admitted = TryAdmit(pending, &reason, &outcome);
+    bool admitted = TryAdmit(pending, &reason, &outcome, claim == claims_.end());
     if (claim != claims_.end()) {
       if (admitted) {
         claims_.erase(claim);
@@ -374,8 +376,7 @@ PassResult Pass::Run() {
       std::vector<int> victims;
       int flavor = -1;
       if (awaiting == 0 && preemptor_.TryPreempt(pending, CandidateFlavors(job, pending.queue),
-                                                  reserved, version_, &result_, &victims,
-                                                  &flavor)) {
+                                                 reserved, version_, &result_, &victims, &flavor)) {
         ++version_;
         awaiting = preemptor_.Awaiting(job.id);
         MakeClaim(pending, victims, {flavor});

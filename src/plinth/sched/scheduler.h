@@ -16,9 +16,11 @@
 //     lower priority in its own queue, or - when it is within its nominal
 //     quota - jobs of cohort queues that borrow. Victims are chosen borrowing
 //     first, then lowest priority, then most recently started, and only when
-//     removing them makes the job fit; it then waits for them to stop. A job
-//     that waits behind a backfill reservation (point 5) does not preempt on
-//     that flavor: the room would go to the reservation's holder, or be
+//     removing them makes the job fit; it then waits for them to stop, and
+//     the room it counts on (its victims' GPUs and the free ones it needs
+//     besides) is held for it before any other job is placed. A job that
+//     waits behind a backfill reservation (point 5) does not preempt on that
+//     flavor: the room would go to the reservation's holder, or be
 //     backfilled again by the victims.
 //  5. Backfill (EASY): the first job of a flavor that fits quota but not
 //     capacity gets a reservation (the nodes it will use and the time they

@@ -65,7 +65,8 @@ TEST(SchedulerTest, QueueQuotaStopsAdmission) {
   Snapshot s;
   s.nodes = MakeNodes(1, 8);
   s.queues = {MakeQueue("vision", 4)};
-  for (int i = 0; i < 6; ++i) s.pending.push_back(MakeJob("j" + std::to_string(i), "vision", 1, 1, 0, i));
+  for (int i = 0; i < 6; ++i)
+    s.pending.push_back(MakeJob("j" + std::to_string(i), "vision", 1, 1, 0, i));
   PassResult result = Scheduler().Schedule(s);
   EXPECT_EQ(result.admitted.size(), 4u);
   const WaitReason* why = ReasonFor(result, "j5");
@@ -80,7 +81,8 @@ TEST(SchedulerTest, CohortLendsUnusedQuota) {
   Snapshot s;
   s.nodes = MakeNodes(1, 8);
   s.queues = {MakeQueue("a", 4, "research"), MakeQueue("b", 4, "research")};
-  for (int i = 0; i < 8; ++i) s.pending.push_back(MakeJob("a" + std::to_string(i), "a", 1, 1, 0, i));
+  for (int i = 0; i < 8; ++i)
+    s.pending.push_back(MakeJob("a" + std::to_string(i), "a", 1, 1, 0, i));
   PassResult result = Scheduler().Schedule(s);
   ASSERT_EQ(result.admitted.size(), 8u);
   int borrowed = 0;
@@ -93,8 +95,10 @@ TEST(SchedulerTest, FairShareSplitsAContendedCohort) {
   s.nodes = MakeNodes(1, 8);
   s.queues = {MakeQueue("a", 4, "c"), MakeQueue("b", 4, "c")};
   // a submitted everything first; plain FIFO would give it all 8 GPUs.
-  for (int i = 0; i < 10; ++i) s.pending.push_back(MakeJob("a" + std::to_string(i), "a", 1, 1, 0, i));
-  for (int i = 0; i < 10; ++i) s.pending.push_back(MakeJob("b" + std::to_string(i), "b", 1, 1, 0, 100 + i));
+  for (int i = 0; i < 10; ++i)
+    s.pending.push_back(MakeJob("a" + std::to_string(i), "a", 1, 1, 0, i));
+  for (int i = 0; i < 10; ++i)
+    s.pending.push_back(MakeJob("b" + std::to_string(i), "b", 1, 1, 0, 100 + i));
   Apply(s, Scheduler().Schedule(s));
   auto per_queue = RunningPerQueue(s);
   EXPECT_EQ(per_queue["a"], 4);
@@ -105,17 +109,18 @@ TEST(SchedulerTest, FairShareConvergesAsJobsFinish) {
   Snapshot s;
   s.nodes = MakeNodes(1, 8);
   s.queues = {MakeQueue("a", 4, "c"), MakeQueue("b", 4, "c")};
-  for (int i = 0; i < 16; ++i) s.pending.push_back(MakeJob("a" + std::to_string(i), "a", 1, 1, 0, i));
+  for (int i = 0; i < 16; ++i)
+    s.pending.push_back(MakeJob("a" + std::to_string(i), "a", 1, 1, 0, i));
   Apply(s, Scheduler().Schedule(s));
   ASSERT_EQ(RunningPerQueue(s)["a"], 8);  // a borrows everything while b is idle
-  for (int i = 0; i < 16; ++i) s.pending.push_back(MakeJob("b" + std::to_string(i), "b", 1, 1, 0, 100 + i));
+  for (int i = 0; i < 16; ++i)
+    s.pending.push_back(MakeJob("b" + std::to_string(i), "b", 1, 1, 0, 100 + i));
   // Not preemptible: b gets each GPU a frees until the shares are equal.
   for (int step = 0; step < 8; ++step) {
     s.now_ms += 1000;
-    auto oldest = std::min_element(s.running.begin(), s.running.end(),
-                                   [](const RunningJob& x, const RunningJob& y) {
-                                     return x.start_time_ms < y.start_time_ms;
-                                   });
+    auto oldest = std::min_element(
+        s.running.begin(), s.running.end(),
+        [](const RunningJob& x, const RunningJob& y) { return x.start_time_ms < y.start_time_ms; });
     s.running.erase(oldest);
     Apply(s, Scheduler().Schedule(s));
   }

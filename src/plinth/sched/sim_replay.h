@@ -78,7 +78,7 @@ class Replay {
   Scheduler scheduler_;             // decisions only
   Scheduler explaining_scheduler_;  // for the jobs left waiting at the end
   Snapshot snapshot_;
-  ClusterState empty_;  // for "does it fit at all" checks
+  ClusterState empty_;              // for "does it fit at all" checks
   std::unique_ptr<Ledger> ledger_;  // the running jobs
 
   std::vector<SimJob> jobs_;
@@ -94,7 +94,9 @@ class Replay {
   std::vector<std::string> teams_;
   std::vector<double> team_gpu_ms_;
   std::vector<int64_t> team_preemptions_;
-  std::vector<int> queue_pending_;      // pending jobs per queue
+  std::vector<int> queue_pending_;  // pending jobs per queue
+  std::vector<int64_t> queue_preemptions_;
+  std::vector<double> queue_gpu_ms_;
   std::vector<double> queue_share_;     // current dominant share
   std::vector<double> queue_share_ms_;  // integral of the share while jobs wait
   std::vector<double> queue_waiting_ms_;

@@ -107,8 +107,19 @@ SimReport Replay::BuildReport(double wall_s) {
   }
   std::vector<double> shares;
   for (size_t q = 0; q < snapshot_.queues.size(); ++q) {
-    if (queue_waiting_ms_[q] > 0) shares.push_back(queue_share_ms_[q] / queue_waiting_ms_[q]);
+    QueueReport queue;
+    queue.queue = snapshot_.queues[q].name;
+    queue.team = snapshot_.queues[q].team;
+    queue.preemptions = queue_preemptions_[q];
+    queue.mean_gpus = makespan_ms > 0 ? queue_gpu_ms_[q] / makespan_ms : 0;
+    queue.waiting_s = queue_waiting_ms_[q] / 1000;
+    if (queue_waiting_ms_[q] > 0) {
+      queue.waiting_share = queue_share_ms_[q] / queue_waiting_ms_[q];
+      shares.push_back(queue.waiting_share);
+    }
+    r.queues.push_back(queue);
   }
+  for (const SimJob& job : jobs_) ++r.queues[job.queue].jobs;
   r.fairness = JainIndex(shares);
   r.passes = static_cast<int64_t>(pass_ms_.size());
   r.pass_ms = Summarize(std::move(pass_ms_));
@@ -172,6 +183,16 @@ Json SimReportToJson(const SimReport& r) {
                      {"mean_gpus", t.mean_gpus},
                      {"waiting_share", t.waiting_share}});
   }
+  Json queues = Json::array();
+  for (const QueueReport& q : r.queues) {
+    queues.push_back({{"queue", q.queue},
+                      {"team", q.team},
+                      {"jobs", q.jobs},
+                      {"preemptions", q.preemptions},
+                      {"mean_gpus", q.mean_gpus},
+                      {"waiting_share", q.waiting_share},
+                      {"waiting_s", q.waiting_s}});
+  }
   return {{"jobs", r.jobs},
           {"completed", r.completed},
           {"rejected", r.rejected},
@@ -183,6 +204,7 @@ Json SimReportToJson(const SimReport& r) {
           {"flavors", flavors},
           {"wait_s", PercentilesToJson(r.wait_s)},
           {"teams", teams},
+          {"queues", queues},
           {"preemptions", r.preemptions},
           {"jobs_preempted", r.jobs_preempted},
           {"max_preemptions_of_a_job", r.max_preemptions_of_a_job},

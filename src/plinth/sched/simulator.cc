@@ -101,6 +101,8 @@ absl::Status Replay::Prepare() {
   queue_pending_.assign(snapshot_.queues.size(), 0);
   queue_share_.assign(snapshot_.queues.size(), 0);
   queue_share_ms_.assign(snapshot_.queues.size(), 0);
+  queue_preemptions_.assign(snapshot_.queues.size(), 0);
+  queue_gpu_ms_.assign(snapshot_.queues.size(), 0);
   queue_waiting_ms_.assign(snapshot_.queues.size(), 0);
   return absl::OkStatus();
 }
@@ -118,9 +120,8 @@ std::string Replay::NeverFits(const SimJob& job) {
   request.per_replica.gpus = t.gpus;
   request.per_replica.gpu_model = t.gpu_model;
   request.per_replica.mig_profile = t.mig_profile;
-  std::string what = t.mig_profile.empty()
-                         ? absl::StrCat(t.replicas, " x ", t.gpus, " GPUs")
-                         : absl::StrCat(t.replicas, " x MIG ", t.mig_profile);
+  std::string what = t.mig_profile.empty() ? absl::StrCat(t.replicas, " x ", t.gpus, " GPUs")
+                                           : absl::StrCat(t.replicas, " x MIG ", t.mig_profile);
   if (!t.gpu_model.empty()) absl::StrAppend(&what, " of model ", t.gpu_model);
   std::string reason = absl::StrCat("needs ", what, ", more than the cluster can place");
   if (!t.gpu_model.empty() && !flavor_index_.count(t.gpu_model)) {
@@ -138,11 +139,11 @@ std::string Replay::NeverFits(const SimJob& job) {
         reason.clear();
         break;
       }
-      reason = absl::StrCat("needs ", job.demand, " ", flavor, " GPUs, more than queue ",
-                            request.queue, " may ever use (",
-                            why.kind == WaitReason::Kind::kCohortQuota ? "its cohort's nominal "
-                                                                       : "its limit ",
-                            why.limit, ")");
+      reason = absl::StrCat(
+          "needs ", job.demand, " ", flavor, " GPUs, more than queue ", request.queue,
+          " may ever use (",
+          why.kind == WaitReason::Kind::kCohortQuota ? "its cohort's nominal " : "its limit ",
+          why.limit, ")");
     }
   }
   never_fits_.emplace(key, reason);
@@ -232,13 +233,14 @@ void Replay::Preempt(int j, const std::string& preemptor) {
   SimJob& job = jobs_[j];
   ledger_->MarkStopping(job.trace->id, preemptor);
   int64_t ran = now_ms_ - job.run_start_ms;
-  job.remaining_ms = options_.restart_preempted ? ToMs(job.trace->duration_s)
-                                                : job.remaining_ms - ran;
+  job.remaining_ms =
+      options_.restart_preempted ? ToMs(job.trace->duration_s) : job.remaining_ms - ran;
   job.remaining_ms = std::max<int64_t>(job.remaining_ms, 1);
   job.preempted_at_ms = now_ms_;
   ++job.generation;
   ++job.preemptions;
   ++team_preemptions_[job.team];
+  ++queue_preemptions_[job.queue];
   ++preemptions_;
   ends_.push(EndEvent{now_ms_ + ToMs(options_.preemption_grace_s), j, job.generation});
 }
@@ -250,7 +252,9 @@ void Replay::Remove(int j) {
     flavor_allocated_[job.flavor] -= job.demand;
     if (flavor_allocated_[job.flavor] < 1e-9) flavor_allocated_[job.flavor] = 0;
   }
-  team_gpu_ms_[job.team] += job.demand * static_cast<double>(now_ms_ - job.run_start_ms);
+  double gpu_ms = job.demand * static_cast<double>(now_ms_ - job.run_start_ms);
+  team_gpu_ms_[job.team] += gpu_ms;
+  queue_gpu_ms_[job.queue] += gpu_ms;
   ledger_->Remove(job.trace->id);
   SetShare(job.queue);
   last_end_ms_ = std::max(last_end_ms_, now_ms_);

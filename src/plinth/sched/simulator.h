@@ -70,6 +70,15 @@ struct TeamReport {
   double waiting_share = 0;  // mean dominant share of its queues while they had jobs waiting
 };
 
+struct QueueReport {
+  std::string queue, team;
+  int64_t jobs = 0;
+  int64_t preemptions = 0;   // times a job of this queue was preempted
+  double mean_gpus = 0;      // GPU-seconds allocated / makespan
+  double waiting_share = 0;  // mean dominant share while it had jobs waiting (the fairness input)
+  double waiting_s = 0;      // simulated time it had jobs waiting
+};
+
 struct FlavorReport {
   std::string flavor;
   double gpus = 0;  // capacity
@@ -86,14 +95,15 @@ struct JobNote {
 
 struct SimReport {
   int64_t jobs = 0, completed = 0, rejected = 0, timed_out = 0, unfinished = 0;
-  double start_s = 0;     // first submission
-  double makespan_s = 0;  // first submission to the last job's end
+  double start_s = 0;      // first submission
+  double makespan_s = 0;   // first submission to the last job's end
   double utilisation = 0;  // all flavors together
   std::vector<FlavorReport> flavors;
   Percentiles wait_s;
-  std::vector<TeamReport> teams;  // sorted by name
+  std::vector<TeamReport> teams;    // sorted by name
+  std::vector<QueueReport> queues;  // in configuration order
   int64_t preemptions = 0;
-  int64_t jobs_preempted = 0;          // jobs preempted at least once
+  int64_t jobs_preempted = 0;  // jobs preempted at least once
   int64_t max_preemptions_of_a_job = 0;
   double fairness = 1;  // Jain's index (see the top of this file); 1 = perfectly fair
   int64_t passes = 0;

@@ -1,9 +1,12 @@
 #include "plinth/sched/simulator.h"
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plinth/sched/cluster_file.h"
 #include "plinth/sched/synthetic_trace.h"
 #include "plinth/sched/test_util.h"
 
@@ -25,7 +28,7 @@ Trace Csv(const std::string& rows) {
 }
 
 SimReport Replay(const Trace& trace, const SimOptions& options = {}, int nodes = 1,
-              std::vector<QueueConfig> queues = {}) {
+                 std::vector<QueueConfig> queues = {}) {
   absl::StatusOr<SimReport> report = Simulate(MakeNodes(nodes, 8), queues, trace, options);
   EXPECT_TRUE(report.ok()) << report.status();
   return report.ok() ? *report : SimReport{};
@@ -41,8 +44,9 @@ const TeamReport& Team(const SimReport& r, const std::string& name) {
 }
 
 TEST(SimulatorTest, JobsWaitForCapacityAndTheClockJumps) {
-  SimReport r = Replay(Csv("0,100,8,a,0,1,true,\n"
-                        "10,50,8,b,0,1,true,\n"));
+  SimReport r =
+      Replay(Csv("0,100,8,a,0,1,true,\n"
+                 "10,50,8,b,0,1,true,\n"));
   EXPECT_EQ(r.jobs, 2);
   EXPECT_EQ(r.completed, 2);
   EXPECT_DOUBLE_EQ(r.makespan_s, 150);
@@ -59,8 +63,9 @@ TEST(SimulatorTest, JobsWaitForCapacityAndTheClockJumps) {
 
 TEST(SimulatorTest, EventsAtOneInstantShareOnePass) {
   // Four arrivals at 0 and four completions at 100: two passes in all.
-  SimReport r = Replay(Csv("0,100,1,a,0,1,true,\n0,100,1,a,0,1,true,\n"
-                        "0,100,1,b,0,1,true,\n0,100,1,b,0,1,true,\n"));
+  SimReport r =
+      Replay(Csv("0,100,1,a,0,1,true,\n0,100,1,a,0,1,true,\n"
+                 "0,100,1,b,0,1,true,\n0,100,1,b,0,1,true,\n"));
   EXPECT_EQ(r.completed, 4);
   EXPECT_EQ(r.passes, 2);
   EXPECT_EQ(r.pass_ms.count, 2);
@@ -70,8 +75,9 @@ TEST(SimulatorTest, EventsAtOneInstantShareOnePass) {
 TEST(SimulatorTest, PreemptedJobsStopThenResumeWithTheirRemainingWork) {
   // low runs from 0; urgent (same queue, higher priority) arrives at 100 and
   // preempts it; low holds its GPUs for the 30 s grace, then waits again.
-  Trace trace = Csv("0,1000,8,team,0,1,true,\n"
-                    "100,100,8,team,5,1,false,\n");
+  Trace trace =
+      Csv("0,1000,8,team,0,1,true,\n"
+          "100,100,8,team,5,1,false,\n");
   SimReport r = Replay(trace);
   EXPECT_EQ(r.preemptions, 1);
   EXPECT_EQ(r.jobs_preempted, 1);
@@ -102,9 +108,10 @@ TEST(SimulatorTest, PreemptedJobsStopThenResumeWithTheirRemainingWork) {
 TEST(SimulatorTest, BackfillUsesRuntimeEstimates) {
   // One queue, FIFO: big waits for half the node; short (which ends before
   // big could start) may backfill only when the scheduler knows its runtime.
-  Trace trace = Csv("0,100,4,a,0,1,true,\n"
-                    "1,100,8,a,0,1,true,\n"
-                    "2,50,4,a,0,1,true,\n");
+  Trace trace =
+      Csv("0,100,4,a,0,1,true,\n"
+          "1,100,8,a,0,1,true,\n"
+          "2,50,4,a,0,1,true,\n");
   SimReport estimated = Replay(trace);
   EXPECT_DOUBLE_EQ(estimated.wait_s.max, 99);  // big, until 100; short starts at once
   EXPECT_DOUBLE_EQ(estimated.makespan_s, 200);
@@ -117,9 +124,10 @@ TEST(SimulatorTest, BackfillUsesRuntimeEstimates) {
 }
 
 TEST(SimulatorTest, WithoutBackfillLongJobsDelayTheHead) {
-  Trace trace = Csv("0,100,4,a,0,1,true,\n"
-                    "1,100,8,a,0,1,true,\n"
-                    "2,500,4,a,0,1,true,\n");
+  Trace trace =
+      Csv("0,100,4,a,0,1,true,\n"
+          "1,100,8,a,0,1,true,\n"
+          "2,500,4,a,0,1,true,\n");
   SimReport with = Replay(trace);
   EXPECT_DOUBLE_EQ(with.wait_s.max, 198);  // the long job waits for the head
   SimOptions off;
@@ -137,11 +145,12 @@ TEST(SimulatorTest, MaxRuntimeStopsAJob) {
 }
 
 TEST(SimulatorTest, JobsThatCanNeverRunAreRejected) {
-  Trace trace = Csv("0,10,16,a,0,1,true,\n"  // 16 GPUs on one node of 8
-                    "0,10,8,a,0,3,true,\n"   // 3 whole nodes of 2
-                    "0,10,8,a,0,2,true,\n"   // fits
-                    "5,10,2,q,0,1,true,\n"   // more than queue q may use
-                    "5,10,1,q,0,1,true,\n");
+  Trace trace =
+      Csv("0,10,16,a,0,1,true,\n"  // 16 GPUs on one node of 8
+          "0,10,8,a,0,3,true,\n"   // 3 whole nodes of 2
+          "0,10,8,a,0,2,true,\n"   // fits
+          "5,10,2,q,0,1,true,\n"   // more than queue q may use
+          "5,10,1,q,0,1,true,\n");
   Trace with_model = trace;
   with_model.jobs.push_back(with_model.jobs[2]);
   with_model.jobs.back().id = "a100";
@@ -186,6 +195,10 @@ TEST(SimulatorTest, FairnessComparesSharesWhileQueuesWait) {
   EXPECT_GT(r.fairness, 0.99);
   EXPECT_NEAR(Team(r, "a").waiting_share, 1.0, 0.01);  // 4 of nominal 4 while waiting
   EXPECT_NEAR(Team(r, "a").mean_gpus, 4, 0.01);
+  ASSERT_EQ(r.queues.size(), 2u);
+  EXPECT_EQ(r.queues[1].queue, "b");
+  EXPECT_NEAR(r.queues[1].waiting_share, 1.0, 0.01);
+  EXPECT_GT(r.queues[1].waiting_s, 800);  // waited until the last round started at 900
 }
 
 TEST(SimulatorTest, JainIndexAndPercentiles) {
@@ -230,6 +243,14 @@ TEST(SimulatorTest, SyntheticTraceKeepsEveryJobAccountedFor) {
   int64_t team_preemptions = 0;
   for (const TeamReport& t : r.teams) team_preemptions += t.preemptions;
   EXPECT_EQ(team_preemptions, r.preemptions);
+  int64_t queue_preemptions = 0, queue_jobs = 0;
+  ASSERT_EQ(r.queues.size(), 3u);
+  for (const QueueReport& q : r.queues) {
+    queue_preemptions += q.preemptions;
+    queue_jobs += q.jobs;
+  }
+  EXPECT_EQ(queue_preemptions, r.preemptions);
+  EXPECT_EQ(queue_jobs, r.jobs);
   EXPECT_GT(progress_calls, 2);
   EXPECT_EQ(last_done, 3000);
   // Deterministic: the same trace gives the same schedule.
@@ -250,7 +271,7 @@ TEST(SimulatorTest, JsonReportHasEveryField) {
   EXPECT_DOUBLE_EQ(json["flavors"][0]["utilisation"].get<double>(), 1.0);
   EXPECT_EQ(json["teams"][0]["team"], "a");
   for (const char* key : {"wait_s", "pass_ms", "fairness", "passes", "wall_s", "preemptions",
-                          "max_pending", "unfinished_jobs"}) {
+                          "max_pending", "unfinished_jobs", "queues"}) {
     EXPECT_TRUE(json.contains(key)) << key;
   }
   EXPECT_TRUE(json["teams"][0]["wait_s"].contains("p99"));
@@ -259,6 +280,56 @@ TEST(SimulatorTest, JsonReportHasEveryField) {
 TEST(SimulatorTest, EmptyClusterIsAnError) {
   absl::StatusOr<SimReport> r = Simulate({}, {}, Csv("0,1,1,a,0,1,true,\n"), {});
   EXPECT_FALSE(r.ok());
+}
+
+// The repository's root, from this file's path.
+std::string RepoRoot() {
+  std::filesystem::path here(__FILE__);
+  return here.parent_path().parent_path().parent_path().parent_path().string();
+}
+
+TEST(SimulatorTest, TheExampleReplays) {
+  absl::StatusOr<ClusterSpec> cluster = LoadClusterFile(RepoRoot() + "/examples/sim/cluster.yaml");
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  absl::StatusOr<Trace> trace = LoadTraceFile(RepoRoot() + "/examples/sim/trace.csv");
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  EXPECT_EQ(trace->jobs.size(), 200u);
+  absl::StatusOr<SimReport> r = Simulate(cluster->nodes, cluster->queues, *trace, cluster->options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->completed + r->rejected, 200);
+  EXPECT_EQ(r->unfinished, 0);
+  EXPECT_EQ(r->teams.size(), 3u);
+}
+
+TEST(SimulatorTest, TheTraceScriptIsDeterministicAndParses) {
+  std::string command = "/usr/bin/python3 " + RepoRoot() +
+                        "/examples/sim/make_trace.py --jobs 300 --seed 3 --gpus 64 2>&1";
+  auto run = [&] {
+    std::string out;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (!pipe) return out;
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+    EXPECT_EQ(pclose(pipe), 0) << out;
+    return out;
+  };
+  std::string first = run();
+  EXPECT_EQ(first, run());
+  absl::StatusOr<Trace> trace = ParseTraceCsv(first, "generated.csv");
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  ASSERT_EQ(trace->jobs.size(), 300u);
+  double last = 0;
+  for (const TraceJob& job : trace->jobs) {
+    EXPECT_GE(job.submit_time_s, last);  // in submission order
+    last = job.submit_time_s;
+    if (job.max_runtime_s > 0) {
+      EXPECT_GE(job.max_runtime_s, job.duration_s);
+    }
+  }
+  SimReport r = Replay(*trace, {}, 8);
+  EXPECT_EQ(r.completed + r.rejected, 300);
+  EXPECT_EQ(r.timed_out, 0);
 }
 
 }  // namespace

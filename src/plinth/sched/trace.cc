@@ -34,6 +34,11 @@ enum Column {
 };
 constexpr int kRequiredColumns = kId;  // the columns before kId are required
 
+// Bounds that keep times in int64 milliseconds and sizes sane.
+constexpr double kMaxSeconds = 1e10;
+constexpr double kMaxGpus = 1024;  // per replica
+constexpr int kMaxReplicas = 100000;
+
 constexpr const char* kColumnNames[kColumnCount] = {
     "submit_time", "duration",  "gpus",        "team",        "priority",    "id",
     "replicas",    "gpu_model", "mig_profile", "preemptible", "max_runtime", "queue"};
@@ -62,7 +67,8 @@ absl::Status SplitCsvLine(absl::string_view line, std::vector<std::string>* fiel
         field += line[i++];
       }
       size_t rest = line.find(',', i);
-      absl::string_view trailing = line.substr(i, rest == absl::string_view::npos ? rest : rest - i);
+      absl::string_view trailing =
+          line.substr(i, rest == absl::string_view::npos ? rest : rest - i);
       if (!absl::StripAsciiWhitespace(trailing).empty()) {
         return absl::InvalidArgumentError("text after a closing quote");
       }
@@ -93,23 +99,26 @@ class RowParser {
     if (!absl::SimpleAtod(value, &v) || !std::isfinite(v)) {
       return Error(column, value, "is not a number of seconds");
     }
+    if (v > kMaxSeconds) return Error(column, value, "is more than 10,000,000,000 seconds");
     if (positive ? v <= 0 : v < 0) {
-      return Error(column, value, positive ? "must be more than 0 seconds" : "must not be negative");
+      return Error(column, value,
+                   positive ? "must be more than 0 seconds" : "must not be negative");
     }
     return v;
   }
 
-  absl::StatusOr<int> Int(Column column, const std::string& value, int min) const {
+  absl::StatusOr<int> Int(Column column, const std::string& value, int min, int max) const {
     int v = 0;
     if (!absl::SimpleAtoi(value, &v)) return Error(column, value, "is not a whole number");
     if (v < min) return Error(column, value, absl::StrCat("must be at least ", min));
+    if (v > max) return Error(column, value, absl::StrCat("must be at most ", max));
     return v;
   }
 
   absl::StatusOr<double> Gpus(const std::string& value) const {
     double v = 0;
     bool number = absl::SimpleAtod(value, &v) && std::isfinite(v);
-    bool whole = number && v >= 1 && std::fabs(v - std::round(v)) < 1e-9;
+    bool whole = number && v >= 1 && v <= kMaxGpus && std::fabs(v - std::round(v)) < 1e-9;
     bool fraction = number && v > 0 && v < 1;
     if (!whole && !fraction) {
       return Error(kGpus, value, "is not a valid GPU count (a fraction below 1 or a whole number)");
@@ -130,8 +139,8 @@ class RowParser {
 };
 
 absl::StatusOr<TraceJob> ParseRow(const std::vector<std::string>& fields,
-                                  const std::vector<int>& column_of_field, const std::string& source,
-                                  int line, int row) {
+                                  const std::vector<int>& column_of_field,
+                                  const std::string& source, int line, int row) {
   std::string value[kColumnCount];
   bool given[kColumnCount] = {};
   for (size_t f = 0; f < fields.size(); ++f) {
@@ -152,9 +161,9 @@ absl::StatusOr<TraceJob> ParseRow(const std::vector<std::string>& fields,
   ASSIGN_OR_RETURN(job.duration_s, p.Seconds(kDuration, value[kDuration], true));
   job.team = value[kTeam];
   job.queue = given[kQueue] ? value[kQueue] : job.team;
-  ASSIGN_OR_RETURN(job.priority, p.Int(kPriority, value[kPriority], INT32_MIN));
+  ASSIGN_OR_RETURN(job.priority, p.Int(kPriority, value[kPriority], INT32_MIN, INT32_MAX));
   if (given[kReplicas]) {
-    ASSIGN_OR_RETURN(job.replicas, p.Int(kReplicas, value[kReplicas], 1));
+    ASSIGN_OR_RETURN(job.replicas, p.Int(kReplicas, value[kReplicas], 1, kMaxReplicas));
   }
   job.gpu_model = value[kGpuModel];
   if (given[kMigProfile]) {
@@ -203,9 +212,9 @@ absl::StatusOr<Trace> ParseTraceCsv(absl::string_view text, const std::string& s
       for (const std::string& name : fields) {
         auto it = known.find(name);
         if (it == known.end()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              source, ":", line, ": unknown column '", name, "' (known columns: ",
-              absl::StrJoin(kColumnNames, kColumnNames + kColumnCount, ", "), ")"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(source, ":", line, ": unknown column '", name, "' (known columns: ",
+                           absl::StrJoin(kColumnNames, kColumnNames + kColumnCount, ", "), ")"));
         }
         if (seen[it->second]) {
           return absl::InvalidArgumentError(
@@ -238,8 +247,9 @@ absl::StatusOr<Trace> ParseTraceCsv(absl::string_view text, const std::string& s
   }
   if (column_of_field.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": empty trace; the first line must be a header such as "
-                             "'submit_time,duration,gpus,team,priority'"));
+        absl::StrCat(source,
+                     ": empty trace; the first line must be a header such as "
+                     "'submit_time,duration,gpus,team,priority'"));
   }
   return trace;
 }

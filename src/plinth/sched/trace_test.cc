@@ -98,6 +98,12 @@ TEST(TraceTest, BadValuesNameTheirColumn) {
             "trace.csv:2: column preemptible: 'maybe' is not true or false");
   EXPECT_EQ(ErrorOf(header + "0,10,1,,0,1,true\n"),
             "trace.csv:2: column team: a value is required");
+  EXPECT_EQ(ErrorOf(header + "1e11,10,1,a,0,1,true\n"),
+            "trace.csv:2: column submit_time: '1e11' is more than 10,000,000,000 seconds");
+  EXPECT_EQ(ErrorOf(header + "0,10,1,a,0,1000000,true\n"),
+            "trace.csv:2: column replicas: '1000000' must be at most 100000");
+  EXPECT_THAT(ErrorOf(header + "0,10,4096,a,0,1,true\n"),
+              HasSubstr("column gpus: '4096' is not a valid GPU count"));
 }
 
 TEST(TraceTest, MigProfileIsCheckedAndExcludesGpus) {

@@ -38,10 +38,10 @@ struct JobRequest {
 
 // One GPU share given to a replica.
 struct GpuSlot {
-  int gpu = 0;             // index of the GPU on its node
-  double fraction = 1.0;   // 1 for a whole GPU, (0,1) for a shared one
+  int gpu = 0;              // index of the GPU on its node
+  double fraction = 1.0;    // 1 for a whole GPU, (0,1) for a shared one
   std::string mig_profile;  // set for a MIG slice
-  int mig_start = -1;      // first memory slice of that MIG slice
+  int mig_start = -1;       // first memory slice of that MIG slice
 };
 
 struct ReplicaPlacement {
@@ -106,16 +106,16 @@ struct WaitReason {
   std::string flavor;
   std::string queue;
   std::string cohort;
-  double needed = 0;      // GPUs the job needs (all replicas)
-  double used = 0;        // in use by the queue / cohort
-  double limit = 0;       // nominal + borrowing limit, or cohort nominal
-  double nominal = 0;     // queue's nominal quota
+  double needed = 0;           // GPUs the job needs (all replicas)
+  double used = 0;             // in use by the queue / cohort
+  double limit = 0;            // nominal + borrowing limit, or cohort nominal
+  double nominal = 0;          // queue's nominal quota
   int replicas_placeable = 0;  // kCapacity: how many replicas fit now
   double largest_free = 0;     // kCapacity: largest free GPU block on one node
   std::string reserved_for;    // kReserved: the job holding the reservation
   int64_t reserved_until_ms = 0;
-  int victims = 0;           // kAwaitingVictims
-  int jobs_ahead = 0;        // pending jobs ordered before it in its cohort
+  int victims = 0;     // kAwaitingVictims
+  int jobs_ahead = 0;  // pending jobs ordered before it in its cohort
 };
 
 struct Admission {
