@@ -289,8 +289,7 @@ void PrintReplay(const std::string& name, const sched::SimReport& r) {
   PrintFigure("  wait p99", r.wait_s.p99 / 60, "min");
   PrintFigure("  preemptions", static_cast<double>(r.preemptions), "");
   PrintFigure("  jobs preempted at least once", static_cast<double>(r.jobs_preempted), "jobs");
-  PrintFigure("  most preemptions of one job", static_cast<double>(r.max_preemptions_of_a_job),
-              "");
+  PrintFigure("  most preemptions of one job", static_cast<double>(r.max_preemptions_of_a_job), "");
   PrintFigure("  fairness (Jain's index)", r.fairness, "");
   PrintFigure("  largest pending queue", static_cast<double>(r.max_pending), "jobs");
 }

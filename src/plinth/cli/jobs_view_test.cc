@@ -14,8 +14,9 @@ TEST(JobsViewTest, ResourcesText) {
   EXPECT_EQ(ResourcesText(Json::parse(
                 R"({"replicas": 1, "resources": {"gpus": 8, "gpu_model": "H100-80GB"}})")),
             "1 x 8 H100-80GB");
-  EXPECT_EQ(ResourcesText(Json::parse(R"({"replicas": 3, "resources": {"mig_profile": "3g.40gb"}})")),
-            "3 x 3g.40gb");
+  EXPECT_EQ(
+      ResourcesText(Json::parse(R"({"replicas": 3, "resources": {"mig_profile": "3g.40gb"}})")),
+      "3 x 3g.40gb");
   EXPECT_EQ(ResourcesText(Json::parse(R"({"replicas": 1, "resources": {}})")), "1 x CPU");
 }
 

@@ -19,21 +19,21 @@ namespace plinth::exec {
 // What one replica of a job needs to start.
 struct LaunchSpec {
   std::string job_id;
-  int replica = 0;                    // 0-based index within the gang
-  std::string name;                   // human-readable, e.g. "<job name>-<replica>"
-  std::vector<std::string> argv;      // command followed by its arguments; argv[0] is
-                                      // looked up in PATH when it has no '/'
-  std::map<std::string, std::string> env;  // added to (and overriding) the server's
-                                           // environment, including the device variables
-  std::string working_dir;            // empty: the job's own folder (log_dir)
-  std::string log_dir;                // folder owned by this replica; stdout and stderr
-                                      // go to log_dir/output.log
-  std::string node;                   // node chosen by the scheduler (local: this host)
-  int gpus = 0;                       // whole GPUs (Slurm --gres=gpu:N)
+  int replica = 0;                           // 0-based index within the gang
+  std::string name;                          // human-readable, e.g. "<job name>-<replica>"
+  std::vector<std::string> argv;             // command followed by its arguments; argv[0] is
+                                             // looked up in PATH when it has no '/'
+  std::map<std::string, std::string> env;    // added to (and overriding) the server's
+                                             // environment, including the device variables
+  std::string working_dir;                   // empty: the job's own folder (log_dir)
+  std::string log_dir;                       // folder owned by this replica; stdout and stderr
+                                             // go to log_dir/output.log
+  std::string node;                          // node chosen by the scheduler (local: this host)
+  int gpus = 0;                              // whole GPUs (Slurm --gres=gpu:N)
   std::vector<std::string> visible_devices;  // GPU indices, GPU-/MIG- UUIDs
-  double cpus = 0;                    // 0: no limit
-  int64_t memory_mib = 0;             // 0: no limit
-  int64_t max_runtime_s = 0;          // 0: none (the caller enforces it too)
+  double cpus = 0;                           // 0: no limit
+  int64_t memory_mib = 0;                    // 0: no limit
+  int64_t max_runtime_s = 0;                 // 0: none (the caller enforces it too)
 };
 
 enum class ReplicaState { kRunning, kSucceeded, kFailed, kLost };

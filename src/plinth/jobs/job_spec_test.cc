@@ -71,6 +71,9 @@ TEST(JobSpecTest, RejectsBadInputWithItsPath) {
   EXPECT_THAT(ErrorOf(R"({"command": ["x"], "checkpoint": {"signal": "SIGSTOP"}})"),
               HasSubstr("not a checkpoint signal"));
   EXPECT_THAT(ErrorOf(R"({"command": ["x"], "name": "../etc"})"), HasSubstr("name: '../etc'"));
+  EXPECT_THAT(ErrorOf(R"({"command": ["x"], "name": "-lead"})"), HasSubstr("not a valid name"));
+  EXPECT_THAT(ErrorOf(R"({"command": ["x"], "env": {"1BAD": "x"}})"),
+              HasSubstr("env.1BAD: not a valid variable name"));
   EXPECT_THAT(ErrorOf(R"({"command": ["x"], "resources": {"gpus": 1, "mig_profile": "1g.10gb"}})"),
               HasSubstr("either gpus or one MIG slice"));
   EXPECT_THAT(ErrorOf(R"({"command": ["x"], "max_runtime": "soon"})"),
