@@ -10,6 +10,8 @@
 //      the model of examples/sim/make_trace.py; or --trace=FILE) on the same
 //      cluster. Baseline in the same run: the same replay with backfill and
 //      preemption switched off.
+// Both run with the server's preemption exemption (--preempt-exempt-s, 60 by
+// default; 0 for none).
 // Scheduler::Schedule is pure, so (a) times the same snapshot repeatedly.
 #include <algorithm>
 #include <cstdio>
@@ -216,6 +218,7 @@ struct Options {
   int pending = 0, nodes = 0, per_node = 0, reps = 0;
   int trace_jobs = 0, replay_reps = 0;
   double load = 0;
+  int64_t preempt_exempt_ms = 0;
   uint64_t seed = 0;
   std::string trace;
   bool pass = true, replay = true;
@@ -230,7 +233,9 @@ void PassBenchmark(const Options& o) {
              " nodes x " + std::to_string(per_node) + "), " +
              Thousands(static_cast<double>(s.running.size())) +
              " running jobs, 4 queues in a cohort");
-  sched::Scheduler scheduler;
+  sched::SchedulerOptions options;
+  options.preempt_exempt_ms = o.preempt_exempt_ms;
+  sched::Scheduler scheduler(options);
   sched::PassResult result = scheduler.Schedule(s);  // warm-up and correctness
   Check(result.admitted.size() + result.waiting.size() == s.pending.size(),
         "every pending job is admitted or explained");
@@ -266,8 +271,9 @@ void PassBenchmark(const Options& o) {
 
 sched::SimReport Replay(const std::vector<gpu::Node>& nodes,
                         const std::vector<sched::QueueConfig>& queues, const sched::Trace& trace,
-                        bool features) {
+                        bool features, int64_t preempt_exempt_ms) {
   sched::SimOptions options;
+  options.scheduler.preempt_exempt_ms = preempt_exempt_ms;
   options.scheduler.backfill = features;
   options.scheduler.preemption = features;
   auto report = sched::Simulate(nodes, queues, trace, options);
@@ -290,6 +296,7 @@ void PrintReplay(const std::string& name, const sched::SimReport& r) {
   PrintFigure("  preemptions", static_cast<double>(r.preemptions), "");
   PrintFigure("  jobs preempted at least once", static_cast<double>(r.jobs_preempted), "jobs");
   PrintFigure("  most preemptions of one job", static_cast<double>(r.max_preemptions_of_a_job), "");
+  PrintFigure("  GPU time lost to preemption", r.preemption_lost_gpu_hours, "GPU-h");
   PrintFigure("  fairness (Jain's index)", r.fairness, "");
   PrintFigure("  largest pending queue", static_cast<double>(r.max_pending), "jobs");
 }
@@ -323,8 +330,8 @@ void ReplayBenchmark(const Options& o) {
   std::vector<double> full_s, plain_s;
   sched::SimReport full, plain;
   for (int i = 0; i < reps; ++i) {
-    full = Replay(nodes, queues, trace, true);
-    plain = Replay(nodes, queues, trace, false);
+    full = Replay(nodes, queues, trace, true, o.preempt_exempt_ms);
+    plain = Replay(nodes, queues, trace, false, o.preempt_exempt_ms);
     full_s.push_back(full.wall_s);
     plain_s.push_back(plain.wall_s);
   }
@@ -354,10 +361,11 @@ int Main(int argc, char** argv) {
   o.load = static_cast<double>(flags.Int("load-pct", 85)) / 100;
   o.replay_reps = static_cast<int>(flags.Int("replay-reps", 1));
   o.seed = static_cast<uint64_t>(flags.Int("seed", 1));
+  o.preempt_exempt_ms = flags.Int("preempt-exempt-s", 60) * 1000;
   flags.CheckAllUsed();
   Check(o.pending >= 1 && o.nodes >= 1 && o.per_node >= 1 && o.reps >= 1 && o.trace_jobs >= 1 &&
-            o.replay_reps >= 1 && o.load > 0,
-        "sizes must be >= 1 and --load-pct > 0");
+            o.replay_reps >= 1 && o.load > 0 && o.preempt_exempt_ms >= 0,
+        "sizes must be >= 1, --load-pct > 0 and --preempt-exempt-s >= 0");
   if (o.pass) PassBenchmark(o);
   if (o.replay) ReplayBenchmark(o);
   return 0;

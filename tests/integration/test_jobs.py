@@ -155,7 +155,9 @@ def test_cancel_kills_a_job_that_ignores_sigterm(jobs_server):
 
 
 def test_priority_preemption_sends_the_checkpoint_signal_and_requeues(jobs_server):
-    server = jobs_server(("--simulated-gpus", "1x1xH100-80GB"))
+    # The victim is exempt from preemption for its first 3 s of running.
+    server = jobs_server(("--simulated-gpus", "1x1xH100-80GB"),
+                         config="jobs:\n  preempt_exempt_time: 3s\n")
     ckpt = os.path.join(server.home, "checkpoint")
     low = submit(server, {
         "name": "low", "priority_class": "low", "preemptible": True,
@@ -168,6 +170,11 @@ def test_priority_preemption_sends_the_checkpoint_signal_and_requeues(jobs_serve
     wait_for(server, low["id"], {"RUNNING"})
     high = submit(server, {"name": "high", "priority_class": "high", "resources": {"gpus": 1},
                            "command": ["sh", "-c", "sleep 1"]})
+    why, deadline = "", time.time() + 2
+    while "preempt_exempt_time" not in why and time.time() < deadline:
+        why = str(get(server, high["id"]).get("why", ""))
+        time.sleep(0.05)
+    assert "preempt_exempt_time" in why, why
     wait_for(server, high["id"], {"RUNNING", "SUCCEEDED"}, timeout=30)
     assert open(ckpt).read().strip() == "saved"
     done = wait_for(server, low["id"], {"SUCCEEDED"}, timeout=60)

@@ -79,6 +79,7 @@ struct SimFlags {
   std::string cluster, trace;
   bool no_backfill = false, no_preemption = false, restart_preempted = false;
   double grace_s = -1;
+  double exempt_s = -1;
 };
 
 absl::Status RunSim(CliContext& ctx, const SimFlags& flags) {
@@ -89,6 +90,8 @@ absl::Status RunSim(CliContext& ctx, const SimFlags& flags) {
   if (flags.no_preemption) options.scheduler.preemption = false;
   if (flags.restart_preempted) options.restart_preempted = true;
   if (flags.grace_s >= 0) options.preemption_grace_s = flags.grace_s;
+  if (flags.exempt_s >= 0)
+    options.scheduler.preempt_exempt_ms = std::llround(flags.exempt_s * 1000);
   SimCluster cluster;
   cluster.nodes = spec.nodes.size();
   for (const gpu::Node& n : spec.nodes) cluster.gpus += static_cast<double>(n.gpus.size());
@@ -145,7 +148,9 @@ std::string RenderSimReport(const sched::SimReport& r, const SimCluster& cluster
                 {"wait", WaitLine(r.wait_s)},
                 {"preemptions",
                  absl::StrCat(Count(r.preemptions), " of ", Count(r.jobs_preempted),
-                              " jobs (at most ", r.max_preemptions_of_a_job, " of one job)")},
+                              " jobs (at most ", r.max_preemptions_of_a_job, " of one job); ",
+                              absl::StrFormat("%.1f", r.preemption_lost_gpu_hours),
+                              " GPU-hours lost to them")},
                 {"fairness", absl::StrFormat("%.3f (Jain's index of the queues' shares while they "
                                              "wait; 1 is fair)",
                                              r.fairness)},
@@ -194,6 +199,10 @@ void AddSimCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--preemption-grace", flags->grace_s,
                   "Seconds a preempted job keeps its GPUs while it stops (default 30)")
       ->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("--preempt-exempt-time", flags->exempt_s,
+                  "Seconds a job runs before it can be preempted (default: the cluster file's "
+                  "scheduler.preempt_exempt_time, else 60; 0: none)")
+      ->check(CLI::Range(0.0, 864000.0));
   OnRun(cmd, ctx, [&ctx, flags]() { return RunSim(ctx, *flags); });
 }
 

@@ -36,6 +36,7 @@ sched::SimReport SmallReport() {
   r.preemptions = 3;
   r.jobs_preempted = 2;
   r.max_preemptions_of_a_job = 2;
+  r.preemption_lost_gpu_hours = 1.3;
   r.fairness = 0.97;
   r.passes = 2400;
   r.pass_ms = {2400, 0.02, 0.01, 0.03, 0.05, 0.2};
@@ -62,7 +63,7 @@ TEST(RenderSimReportTest, SummaryTeamsAndRejections) {
   EXPECT_THAT(text, HasSubstr("utilisation:    81.2% (H100-80GB 81.2% of 16)"));
   EXPECT_THAT(text, HasSubstr("1,199 completed, 1 rejected, 0 timed out, 0 unfinished"));
   EXPECT_THAT(text, HasSubstr("p50 30.0s, p90 2m00s, p99 10m00s, max 15m00s"));
-  EXPECT_THAT(text, HasSubstr("3 of 2 jobs (at most 2 of one job)"));
+  EXPECT_THAT(text, HasSubstr("3 of 2 jobs (at most 2 of one job); 1.3 GPU-hours lost to them"));
   EXPECT_THAT(text, HasSubstr("2,400 passes, p50 0.010 ms, p99 0.050 ms"));
   EXPECT_THAT(text, HasSubstr("TEAM"));
   EXPECT_THAT(text, HasSubstr("vision"));

@@ -9,6 +9,14 @@ namespace plinth {
 // have this shape). Thread-safe.
 std::string NewHexId();
 
+// 16 lowercase hex characters that sort by creation time: 44 bits of
+// milliseconds since the epoch, then 20 bits that start at a random value
+// each millisecond and count up within this process (so ids made by one
+// process never repeat and sort in creation order). Database indexes on such
+// ids grow at their end instead of touching a random page per insert.
+// Thread-safe.
+std::string NewTimeOrderedId();
+
 // `bytes` random bytes, hex encoded; for secrets such as API tokens.
 std::string RandomHex(int bytes);
 

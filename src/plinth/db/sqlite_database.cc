@@ -199,8 +199,10 @@ absl::Status SqliteDatabase::WriteGrouped(const std::function<absl::Status(Sessi
   std::unique_lock lock(queue_mu_);
   queue_.push_back(&me);
   while (!me.done) {
-    if (group_running_) {
-      queue_cv_.wait(lock);
+    if (group_running_ || (!me.lead && queue_.front() != &me)) {
+      // Each waiter has its own condition: a commit wakes the writers it
+      // finished and the next leader, not every thread that waits.
+      me.cv.wait(lock);
       continue;
     }
     // Lead: take what has queued (oldest first) and commit it.
@@ -212,10 +214,18 @@ absl::Status SqliteDatabase::WriteGrouped(const std::function<absl::Status(Sessi
     lock.unlock();
     CommitGroup(group);
     lock.lock();
-    for (QueuedWrite* w : group) w->done = true;
     group_running_ = false;
     running_size_ = 0;
-    queue_cv_.notify_all();
+    // Notified under the lock: a finished writer returns (and its
+    // QueuedWrite is gone) as soon as it can take the lock.
+    for (QueuedWrite* w : group) {
+      w->done = true;
+      if (w != &me) w->cv.notify_one();
+    }
+    if (!queue_.empty()) {
+      queue_.front()->lead = true;
+      queue_.front()->cv.notify_one();
+    }
   }
   return me.status;
 }

@@ -49,6 +49,8 @@ class SqliteDatabase final : public Database {
     const std::function<absl::Status(Session&)>* fn;
     absl::Status status;
     bool done = false;
+    bool lead = false;           // the previous group handed over: commit the next one
+    std::condition_variable cv;  // signalled under queue_mu_
   };
 
   SqliteDatabase() = default;
@@ -62,7 +64,6 @@ class SqliteDatabase final : public Database {
   std::mutex write_mu_;
   std::unique_ptr<SqliteConnection> writer_ ABSL_GUARDED_BY(write_mu_);
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
   std::vector<QueuedWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool group_running_ ABSL_GUARDED_BY(queue_mu_) = false;
   size_t running_size_ ABSL_GUARDED_BY(queue_mu_) = 0;

@@ -1,6 +1,6 @@
 // Executors run the replicas of admitted jobs: `local` starts processes on
 // this machine, `slurm` submits to a Slurm cluster with sbatch, and
-// `kubernetes` renders manifests (applied with kubectl when configured).
+// `kubernetes` applies one batch/v1 Job per replica with kubectl.
 //
 // An executor is stateless between calls: everything needed to find a
 // replica again (after a server restart too) is in the handle that Launch
@@ -34,6 +34,12 @@ struct LaunchSpec {
   double cpus = 0;                           // 0: no limit
   int64_t memory_mib = 0;                    // 0: no limit
   int64_t max_runtime_s = 0;                 // 0: none (the caller enforces it too)
+  // For executors that run containers (kubernetes); the others ignore them.
+  std::string image;        // container image; required by kubernetes
+  std::string mig_profile;  // set: one MIG slice of this profile (gpus is 0)
+  std::string queue;        // the job's queue (Kueue's queue-name label)
+  std::string team;
+  int attempt = 0;  // 1-based attempt of the job; tells retries' objects apart
 };
 
 enum class ReplicaState { kRunning, kSucceeded, kFailed, kLost };
@@ -65,6 +71,11 @@ class Executor {
 
   // Stops the replica now (SIGKILL of the whole tree). Idempotent.
   virtual absl::Status Kill(const std::string& handle) = 0;
+
+  // Stops whatever a Launch into `log_dir` started, when its handle was never
+  // recorded (the server died between launching a replica and recording
+  // it). OK when nothing runs there.
+  virtual absl::Status Abandon(const std::string& log_dir) = 0;
 };
 
 }  // namespace plinth::exec

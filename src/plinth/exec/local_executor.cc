@@ -410,4 +410,11 @@ absl::Status LocalExecutor::Kill(const std::string& handle_text) {
   return absl::OkStatus();
 }
 
+absl::Status LocalExecutor::Abandon(const std::string& log_dir) {
+  // The supervisor writes replica.json as soon as the command runs.
+  absl::StatusOr<ReplicaRecord> rec = ReadReplicaRecord(log_dir);
+  if (!rec.ok()) return absl::OkStatus();
+  return Kill(FormatHandle({rec->shim_pid, rec->shim_start_time, log_dir}));
+}
+
 }  // namespace plinth::exec

@@ -50,6 +50,7 @@ class LocalExecutor final : public Executor {
   // record it within kill_wait_ms, Kill writes exit.json itself (reason
   // "killed"), so a killed replica reads as failed rather than lost.
   absl::Status Kill(const std::string& handle) override;
+  absl::Status Abandon(const std::string& log_dir) override;
 
   // How memory/CPU limits are handled here, e.g. "enforced by cgroup v2 under
   // /sys/fs/cgroup/plinth" or "not enforced: no cgroup v2 memory/cpu controllers (...)".

@@ -159,6 +159,21 @@ TEST_F(LocalExecutorTest, KillEndsTheWholeProcessTree) {
   for (auto [pid, start] : pids) EXPECT_FALSE(IsAlive(pid, start)) << pid;
 }
 
+// The server died before recording the handle: the folder leads to it.
+TEST_F(LocalExecutorTest, AbandonStopsAnUnrecordedLaunchByItsFolder) {
+  LaunchSpec spec = Spec({"sh", "-c", "echo $$ > pid; exec sleep 1000"});
+  std::string handle = Launch(spec);
+  ASSERT_TRUE(WaitFor([&] { return PidsIn(fs::path(spec.log_dir) / "pid").size() == 1; }));
+  auto pids = PidsIn(fs::path(spec.log_dir) / "pid");
+  ASSERT_TRUE(executor_->Abandon(spec.log_dir).ok());
+  auto status = executor_->Poll(handle);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->term_signal, SIGKILL);
+  for (auto [pid, start] : pids) EXPECT_FALSE(IsAlive(pid, start)) << pid;
+  EXPECT_TRUE(executor_->Abandon(spec.log_dir).ok());  // nothing left: still fine
+  EXPECT_TRUE(executor_->Abandon((fs::path(spec.log_dir) / "never-used").string()).ok());
+}
+
 TEST_F(LocalExecutorTest, LeftoverProcessesDieWhenTheCommandEnds) {
   LaunchSpec spec =
       Spec({"sh", "-c", "sleep 1000 & echo $! >> pids; setsid sleep 1000 & echo $! >> pids"});

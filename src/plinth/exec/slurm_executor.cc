@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "plinth/common/files.h"
 #include "plinth/common/json.h"
+#include "plinth/common/status_macros.h"
 #include "plinth/exec/slurm_batch.h"
 
 namespace plinth::exec {
@@ -296,6 +297,20 @@ absl::Status SlurmExecutor::Kill(const std::string& handle) {
   absl::StatusOr<Handle> h = ParseHandle(handle);
   if (!h.ok()) return h.status();
   return Scancel(h->job_id, 0);
+}
+
+absl::Status SlurmExecutor::Abandon(const std::string& log_dir) {
+  // Replicas run with --chdir=<log_dir>: find the queued or running ones there.
+  absl::StatusOr<CommandResult> run = cli_->Run("squeue", {"-h", "-o", "%i|%Z"});
+  if (!run.ok()) return run.status();
+  if (run->exit_code != 0) {
+    return absl::UnavailableError(absl::StrCat("squeue failed: ", ErrorLine(run->err)));
+  }
+  for (absl::string_view line : absl::StrSplit(run->out, '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> id_dir = absl::StrSplit(line, absl::MaxSplits('|', 1));
+    if (id_dir.second == log_dir) RETURN_IF_ERROR(Scancel(id_dir.first, 0));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace plinth::exec

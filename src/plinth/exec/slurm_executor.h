@@ -52,6 +52,7 @@ class SlurmExecutor final : public Executor {
   // `scancel`: Slurm sends SIGTERM to all of the job's processes and SIGKILL
   // after the cluster's KillWait. Idempotent.
   absl::Status Kill(const std::string& handle) override;
+  absl::Status Abandon(const std::string& log_dir) override;
 
   // Handles are "slurm:<job id>:<absolute log folder>".
   struct Handle {

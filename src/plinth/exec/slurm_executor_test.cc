@@ -267,6 +267,18 @@ TEST_F(SlurmClusterTest, KillCancelsARunningJobIdempotently) {
   EXPECT_TRUE(executor_->Signal(handle, SIGTERM).ok());  // ended: a no-op
 }
 
+TEST_F(SlurmClusterTest, AbandonCancelsTheJobRunningInAFolder) {
+  LaunchSpec spec = Spec({"/bin/sh", "-c", "echo started; exec sleep 300"});
+  std::string handle = Launch(spec);
+  ASSERT_FALSE(handle.empty());
+  ASSERT_TRUE(AwaitFileText(spec.log_dir + "/output.log", "started"));
+  ASSERT_TRUE(executor_->Abandon(spec.log_dir).ok());  // found by --chdir, not by handle
+  ReplicaStatus s = AwaitEnd(handle);
+  EXPECT_EQ(s.state, ReplicaState::kFailed);
+  EXPECT_EQ(s.term_signal, SIGTERM);
+  EXPECT_TRUE(executor_->Abandon(spec.log_dir).ok());
+}
+
 TEST_F(SlurmClusterTest, SignalReachesTheCommand) {
   LaunchSpec spec = Spec({"/bin/bash", "-c",
                           "trap 'echo got-usr1; exit 0' USR1; echo ready; "

@@ -81,7 +81,8 @@ struct Job {
 
 struct JobEvent {
   int64_t time_ms = 0;
-  std::string type;  // SUBMITTED, ADMITTED, STARTED, PREEMPTED, REQUEUED, ...
+  std::string type;  // SUBMITTED, STARTED, REPLICA_EXITED, PREEMPTING, PREEMPTED, REQUEUED,
+                     // RESTARTING, CANCELLING, KILLED, REATTACHING, WARNING, or the final state
   std::string message;
 };
 

@@ -98,18 +98,26 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
                                 ? "127.0.0.1"
                                 : job.allocation.replicas[0].node;
   std::string attempt_dir = absl::StrCat(config_.jobs_dir, "/", job.id, "/", job.attempts);
+  // Record where each replica will run before starting any: if the server
+  // dies mid-launch, Recover finds these and stops what was started.
   job.replicas.clear();
+  for (int i = 0; i < static_cast<int>(job.allocation.replicas.size()); ++i) {
+    ReplicaRecord record;
+    record.index = i;
+    record.node = job.allocation.replicas[i].node;
+    record.devices = DevicesFor(job.allocation.replicas[i], nodes_);
+    record.log_dir = absl::StrCat(attempt_dir, "/replica-", i);
+    record.state = "launching";
+    std::error_code ec;
+    std::filesystem::create_directories(record.log_dir, ec);
+    job.replicas.push_back(std::move(record));
+  }
+  Persist(job, {});
   std::map<std::string, int> per_node;  // LOCAL_RANK: replicas already on that node
   std::vector<std::string> placed;
   for (int i = 0; i < static_cast<int>(job.allocation.replicas.size()); ++i) {
     const sched::ReplicaPlacement& p = job.allocation.replicas[i];
-    ReplicaRecord record;
-    record.index = i;
-    record.node = p.node;
-    record.devices = DevicesFor(p, nodes_);
-    record.log_dir = absl::StrCat(attempt_dir, "/replica-", i);
-    std::error_code ec;
-    std::filesystem::create_directories(record.log_dir, ec);
+    ReplicaRecord& record = job.replicas[i];
 
     exec::LaunchSpec spec;
     spec.job_id = job.id;
@@ -146,12 +154,19 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
     spec.cpus = job.spec.resources.cpus;
     spec.memory_mib = job.spec.resources.memory_mib;
     spec.max_runtime_s = job.spec.max_runtime_s;
+    spec.image = job.spec.image;
+    spec.mig_profile = job.spec.resources.mig_profile;
+    spec.queue = job.spec.queue;
+    spec.team = job.spec.team;
+    spec.attempt = job.attempts;
 
     absl::StatusOr<std::string> handle =
         executor ? executor->Launch(spec)
                  : absl::FailedPreconditionError("executor " + job.executor + " is not configured");
     if (!handle.ok()) {
-      for (const ReplicaRecord& started : job.replicas) (void)executor->Kill(started.handle);
+      for (const ReplicaRecord& started : job.replicas) {
+        if (!started.handle.empty()) (void)executor->Kill(started.handle);
+      }
       job.replicas.clear();
       std::string why =
           absl::StrCat("replica ", i, " could not start: ", handle.status().message());
@@ -170,7 +185,6 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
     record.handle = *handle;
     record.state = "running";
     placed.push_back(absl::StrCat(p.node, visible.empty() ? "" : absl::StrCat(" [", visible, "]")));
-    job.replicas.push_back(std::move(record));
   }
   job.state = JobState::kRunning;
   job.message = "running";

@@ -38,33 +38,50 @@ exec::Executor* JobService::ExecutorFor(const Job& job) const {
 // backfill depend on the time.
 constexpr int64_t kIdlePassMs = 5000;
 
-void JobService::Tick() {
+void JobService::Tick(bool woken_by_inbox) {
   if (DrainInbox()) changed_ = true;
-  for (auto& [id, job] : active_) {
-    if (!HoldsResources(job.state)) continue;
-    std::vector<JobEvent> events;
-    PollReplicas(job, events);
-    if (!events.empty()) Persist(job, std::move(events));
-    Advance(job);
-  }
   int64_t now = clock_.NowMillis();
+  // Replicas are followed once a tick, not on every wake-up a submission
+  // causes; and only jobs that hold resources have replicas to follow.
+  if (!woken_by_inbox || now - last_poll_ms_ >= config_.tick_ms) {
+    last_poll_ms_ = now;
+    for (Job* held : holding_) {
+      Job& job = *held;
+      if (!HoldsResources(job.state)) continue;
+      std::vector<JobEvent> events;
+      PollReplicas(job, events);
+      if (!events.empty()) Persist(job, std::move(events));
+      Advance(job);
+    }
+  }
   if (!changed_ && now < next_pass_ms_) return;
   if (last_pass_cost_ > std::chrono::milliseconds(5) &&
-      std::chrono::steady_clock::now() - last_pass_end_ < 4 * last_pass_cost_) {
+      std::chrono::steady_clock::now() - last_pass_end_ < 9 * last_pass_cost_) {
     return;  // a big backlog: let the last pass's cost pay off first
   }
   changed_ = false;
   next_pass_ms_ = now + kIdlePassMs;
   Schedule();
-  for (auto it = active_.begin(); it != active_.end();) {
-    it = IsTerminal(it->second.state) ? active_.erase(it) : std::next(it);
-  }
+  ForgetEndedJobs();
   // Gauges once a second at most; they walk every active job.
   if (now - last_metrics_ms_ >= 1000 || last_pass_cost_ <= std::chrono::milliseconds(5)) {
     PublishMetrics();
     last_metrics_ms_ = now;
   }
   last_pass_end_ = std::chrono::steady_clock::now();
+}
+
+void JobService::ForgetEndedJobs() {
+  holding_.clear();
+  for (auto it = active_.begin(); it != active_.end();) {
+    if (IsTerminal(it->second.state)) {
+      it = active_.erase(it);
+      continue;
+    }
+    // Only a pass admits jobs, so this list stays complete until the next.
+    if (HoldsResources(it->second.state)) holding_.push_back(&it->second);
+    ++it;
+  }
 }
 
 void JobService::PollReplicas(Job& job, std::vector<JobEvent>& events) {
@@ -293,6 +310,9 @@ void JobService::CancelOnLoop(const std::string& id, std::promise<absl::StatusOr
 }
 
 void JobService::Schedule() {
+  // The pass's cost (for throttling) counts building its input and
+  // publishing its reasons, not the launches and signals it triggers.
+  auto started = std::chrono::steady_clock::now();
   sched::Snapshot snapshot;
   int64_t now = clock_.NowMillis();
   snapshot.now_ms = now;
@@ -316,12 +336,17 @@ void JobService::Schedule() {
   if (snapshot.pending.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     why_.clear();
+    last_pass_cost_ = std::chrono::steady_clock::now() - started;
     return;
   }
-  auto started = std::chrono::steady_clock::now();
+  auto pass_started = std::chrono::steady_clock::now();
   sched::PassResult result = scheduler_.Schedule(snapshot);
-  last_pass_cost_ = std::chrono::steady_clock::now() - started;  // the pass alone, not launches
-  metrics_->pass_seconds.Observe(std::chrono::duration<double>(last_pass_cost_).count());
+  auto pass_ended = std::chrono::steady_clock::now();
+  metrics_->pass_seconds.Observe(std::chrono::duration<double>(pass_ended - pass_started).count());
+  if (result.next_preemption_ms > 0) {
+    // A preemption held back by preempt_exempt_time becomes possible then.
+    next_pass_ms_ = std::min(next_pass_ms_, result.next_preemption_ms);
+  }
   for (const sched::Preemption& p : result.preempted) {
     auto it = active_.find(p.victim_id);
     if (it == active_.end() || it->second.state != JobState::kRunning) continue;
@@ -338,11 +363,15 @@ void JobService::Schedule() {
     if (it == active_.end() || it->second.state != JobState::kPending) continue;
     Launch(it->second, a);
   }
+  auto applied = std::chrono::steady_clock::now();
   std::unordered_map<std::string, sched::WaitReason> why;
   why.reserve(result.waiting.size());
   for (sched::Waiting& w : result.waiting) why.emplace(std::move(w.job_id), std::move(w.reason));
-  std::lock_guard<std::mutex> lock(mu_);
-  why_.swap(why);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    why_.swap(why);
+  }
+  last_pass_cost_ = (pass_ended - started) + (std::chrono::steady_clock::now() - applied);
 }
 
 }  // namespace plinth::jobs

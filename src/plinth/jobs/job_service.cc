@@ -87,22 +87,52 @@ absl::Status JobService::Recover() {
     if (HoldsResources(job.state)) {
       Persist(job, {{clock_.NowMillis(), "REATTACHING",
                      "server restarted; following the job's replicas again"}});
+    } else if (job.state == JobState::kPending) {
+      AbandonInterruptedLaunch(job);
     }
     active_[job.id] = std::move(job);
   }
+  ForgetEndedJobs();
   if (!jobs.empty()) spdlog::info("jobs: recovered {} active jobs", jobs.size());
   return absl::OkStatus();
+}
+
+// A pending job with replicas still "launching" was being started when the
+// server died: stop whatever of it did start (its handles were never
+// recorded), and let it wait for its next attempt.
+void JobService::AbandonInterruptedLaunch(Job& job) {
+  exec::Executor* executor = ExecutorFor(job);
+  int stopped = 0;
+  for (ReplicaRecord& r : job.replicas) {
+    if (r.state != "launching") continue;
+    absl::Status status =
+        executor ? executor->Abandon(r.log_dir) : absl::FailedPreconditionError("no such executor");
+    if (!status.ok()) {
+      spdlog::warn("jobs: cannot stop replica {} of job {} in {}: {}", r.index, job.id, r.log_dir,
+                   status.ToString());
+    }
+    r.state = "abandoned";
+    r.message = "the server restarted while it was starting";
+    ++stopped;
+  }
+  if (stopped == 0) return;
+  job.queued_since_ms = clock_.NowMillis();
+  job.message = "waiting (the server restarted while starting it)";
+  Persist(job, {{clock_.NowMillis(), "REQUEUED",
+                 absl::StrCat("server restarted while starting attempt ", job.attempts,
+                              "; stopped what had started; back in the queue")}});
 }
 
 void JobService::Start() {
   if (loop_.joinable()) return;
   loop_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
+    bool woken_by_inbox = false;
     while (!stopping_) {
       lock.unlock();
-      Tick();
+      Tick(woken_by_inbox);
       lock.lock();
-      wake_.wait_for(
+      woken_by_inbox = wake_.wait_for(
           lock, std::chrono::milliseconds(config_.tick_ms),
           [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !inbox_.empty(); });
     }
@@ -119,11 +149,14 @@ void JobService::Stop() {
 }
 
 void JobService::RunOnLoop(std::function<void()> fn) {
+  bool was_empty;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    was_empty = inbox_.empty();
     inbox_.push_back(Command{std::move(fn)});
   }
-  wake_.notify_all();
+  // The loop drains the whole inbox when it wakes: one wake-up per burst.
+  if (was_empty) wake_.notify_all();
 }
 
 bool JobService::DrainInbox() {
@@ -146,6 +179,7 @@ sched::JobRequest JobService::ToRequest(const Job& job) const {
   r.per_replica = job.spec.resources;
   r.preemptible = job.spec.preemptible;
   r.max_runtime_ms = job.spec.max_runtime_s * 1000;
+  r.preemptions = job.preemptions;
   return r;
 }
 
@@ -270,7 +304,7 @@ absl::StatusOr<Job> JobService::Submit(const http::Principal& who, JobSpec spec)
   RETURN_IF_ERROR(ResolveSpec(who, spec, &priority));
   RETURN_IF_ERROR(CheckFeasible(spec, priority));
   Job job;
-  job.id = NewHexId().substr(0, 16);
+  job.id = NewTimeOrderedId();  // time-ordered: the id index grows at its end
   job.spec = std::move(spec);
   job.priority = priority;
   job.executor = job.spec.executor;
@@ -286,7 +320,8 @@ absl::StatusOr<Job> JobService::Submit(const http::Principal& who, JobSpec spec)
                          priority, "), ", job.spec.replicas, " x ", each, ", executor ",
                          job.executor)}));
   metrics_->submitted.Increment();
-  RunOnLoop([this, job]() { active_[job.id] = job; });
+  auto copy = std::make_shared<Job>(job);  // std::function needs a copyable capture
+  RunOnLoop([this, copy]() { active_.emplace(copy->id, std::move(*copy)); });
   return job;
 }
 

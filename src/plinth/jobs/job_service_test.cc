@@ -4,6 +4,8 @@
 #include "plinth/jobs/job_service.h"
 
 #include <csignal>
+#include <functional>
+#include <optional>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,6 +22,7 @@ class ScriptedExecutor final : public exec::Executor {
   std::string Name() const override { return "local"; }
   absl::StatusOr<std::string> Launch(const exec::LaunchSpec& spec) override {
     if (!launch_error.ok()) return launch_error;
+    if (on_launch) on_launch(spec);
     std::string handle =
         spec.job_id + "/" + std::to_string(spec.replica) + "/" + std::to_string(++launches);
     specs[handle] = spec;
@@ -42,6 +45,14 @@ class ScriptedExecutor final : public exec::Executor {
     return absl::OkStatus();
   }
 
+  absl::Status Abandon(const std::string& log_dir) override {
+    abandoned.push_back(log_dir);
+    for (const auto& [handle, spec] : specs) {
+      if (spec.log_dir == log_dir) (void)Kill(handle);
+    }
+    return absl::OkStatus();
+  }
+
   void Exit(const std::string& handle, int code) {
     status[handle] = {code == 0 ? exec::ReplicaState::kSucceeded : exec::ReplicaState::kFailed,
                       code, 0, "exited with code " + std::to_string(code)};
@@ -59,6 +70,8 @@ class ScriptedExecutor final : public exec::Executor {
   std::map<std::string, exec::ReplicaStatus> status;
   std::vector<std::pair<std::string, int>> signals;
   std::vector<std::string> kills;
+  std::vector<std::string> abandoned;
+  std::function<void(const exec::LaunchSpec&)> on_launch;
   absl::Status launch_error;
   bool exit_on_signal = false;
   int launches = 0;
@@ -418,6 +431,38 @@ TEST_F(JobServiceTest, SurvivesARestartAndReattaches) {
   EXPECT_EQ(Get(job.id).state, JobState::kSucceeded);
   service_->Tick();
   EXPECT_EQ(Get(pending.id).state, JobState::kRunning);
+}
+
+// The server dies after starting replicas but before recording them: at
+// restart the replicas are found by their folders and stopped, and the job
+// waits for a fresh attempt instead of leaving them orphaned on the GPUs.
+TEST_F(JobServiceTest, ALaunchCutShortByACrashIsStoppedAtRestart) {
+  Job job = Submit(Spec(1, 2));
+  std::optional<Job> on_record;
+  executor_.on_launch = [&](const exec::LaunchSpec& spec) {
+    if (spec.replica == 1) on_record = *store_->Get(job.id);  // what a crash would leave
+  };
+  service_->Tick();
+  ASSERT_TRUE(on_record.has_value());
+  ASSERT_EQ(on_record->replicas.size(), 2u);
+  EXPECT_EQ(on_record->replicas[0].state, "launching");
+  std::vector<std::string> started = executor_.Running(job.id);
+  ASSERT_EQ(started.size(), 2u);
+  executor_.on_launch = nullptr;
+  ASSERT_TRUE(store_->Update(*on_record, {}).ok());  // the final record never happened
+
+  Restart();
+  EXPECT_EQ(executor_.abandoned, (std::vector<std::string>{on_record->replicas[0].log_dir,
+                                                           on_record->replicas[1].log_dir}));
+  EXPECT_TRUE(executor_.Running(job.id).empty()) << "the unrecorded replicas still run";
+  Job requeued = Get(job.id);
+  EXPECT_EQ(requeued.state, JobState::kPending);
+  EXPECT_EQ(EventTypes(job.id).back(), "REQUEUED");
+  service_->Tick();
+  Job again = Get(job.id);
+  EXPECT_EQ(again.state, JobState::kRunning);
+  EXPECT_EQ(again.attempts, 2);
+  EXPECT_EQ(executor_.Running(job.id).size(), 2u);
 }
 
 TEST_F(JobServiceTest, LostReplicasAreRequeued) {

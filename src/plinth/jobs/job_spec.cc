@@ -149,9 +149,10 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
       }
     }
   }
-  if (!spec.executor.empty() && spec.executor != "local" && spec.executor != "slurm") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("executor: '", spec.executor, "' is not an executor; use local or slurm"));
+  if (!spec.executor.empty() && spec.executor != "local" && spec.executor != "slurm" &&
+      spec.executor != "kubernetes") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "executor: '", spec.executor, "' is not an executor; use local, slurm or kubernetes"));
   }
   if (spec.master_port < 0 || spec.master_port > 65535) {
     return absl::InvalidArgumentError("master_port: use a port from 1 to 65535");

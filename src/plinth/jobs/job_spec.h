@@ -33,8 +33,8 @@ struct JobSpec {
   bool preemptible = false;
   std::string checkpoint_signal = "SIGTERM";  // sent first when stopping a running job
   int64_t grace_period_s = 30;                // then SIGKILL
-  std::string executor;                       // "local" | "slurm"; empty: the server's default
-  std::string image;  // container image, used only when rendered for Kubernetes
+  std::string executor;  // "local" | "slurm" | "kubernetes"; empty: the server's default
+  std::string image;     // container image, used only when rendered for Kubernetes
   // Distributed training (set for PyTorchJob manifests, or `distributed:
   // pytorch` in a native spec): every replica gets MASTER_ADDR, MASTER_PORT,
   // WORLD_SIZE, RANK and LOCAL_RANK; replica 0 is the master.

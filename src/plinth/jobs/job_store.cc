@@ -101,9 +101,11 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Create(db::Database& db) {
 absl::Status JobStore::Insert(const Job& job, const JobEvent& event) {
   // Submissions arrive in bursts from many clients: commit those that wait
   // for the writer together (each still all-or-nothing).
+  // The row is built before joining the group: only the statements run
+  // while the group holds the single writer.
+  std::vector<db::Value> values = RecordValues(job);
+  values.insert(values.begin(), job.id);
   return db_.WriteGrouped([&](db::Session& s) -> absl::Status {
-    std::vector<db::Value> values = RecordValues(job);
-    values.insert(values.begin(), job.id);
     RETURN_IF_ERROR(s.Execute("INSERT INTO jobs (job_id, name, team, queue, priority, state, "
                               "executor, submit_time, start_time, end_time, attempts, "
                               "preemptions, gpu_seconds, wait_ms, run_id, message, details) "
@@ -115,9 +117,9 @@ absl::Status JobStore::Insert(const Job& job, const JobEvent& event) {
 }
 
 absl::Status JobStore::Update(const Job& job, const std::vector<JobEvent>& events) {
+  std::vector<db::Value> values = RecordValues(job);
+  values.push_back(job.id);
   return db_.Write([&](db::Session& s) -> absl::Status {
-    std::vector<db::Value> values = RecordValues(job);
-    values.push_back(job.id);
     ASSIGN_OR_RETURN(int64_t n,
                      s.Execute("UPDATE jobs SET name = ?, team = ?, queue = ?, priority = ?, "
                                "state = ?, executor = ?, submit_time = ?, start_time = ?, "

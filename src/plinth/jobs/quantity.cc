@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "plinth/common/duration.h"
 
 namespace plinth::jobs {
 namespace {
@@ -36,29 +37,11 @@ absl::StatusOr<int64_t> ParseDurationSeconds(const Json& value) {
   }
   if (!value.is_string()) return bad();
   std::string text = value.get<std::string>();
-  if (text.empty()) return bad();
-  double total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
-      ++i;
-    }
-    double number = 0;
-    if (i == start || !absl::SimpleAtod(text.substr(start, i - start), &number)) return bad();
-    if (i == text.size()) return bad();  // a unit is required inside strings
-    char unit = text[i++];
-    double scale = unit == 's'   ? 1
-                   : unit == 'm' ? 60
-                   : unit == 'h' ? 3600
-                   : unit == 'd' ? 86400
-                                 : 0;
-    if (scale == 0) return bad();
-    total += number * scale;
-  }
-  if (total > 1e10) return bad();
-  return static_cast<int64_t>(std::llround(total));
+  double plain = 0;
+  if (absl::SimpleAtod(text, &plain)) return bad();  // inside a string, a unit is required
+  std::optional<double> seconds = ParseDurationText(text);
+  if (!seconds) return bad();
+  return static_cast<int64_t>(std::llround(*seconds));
 }
 
 absl::StatusOr<int64_t> ParseMemoryMib(const Json& value) {

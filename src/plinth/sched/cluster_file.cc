@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "plinth/common/duration.h"
 #include "plinth/common/files.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/gpu/model_names.h"
@@ -75,6 +76,19 @@ class Reader {
       return Error(node, path, absl::StrCat(value, " is outside ", min, "..", max));
     }
     return value;
+  }
+
+  // A duration in seconds >= 0: a number of seconds ("90", "1.5"), or
+  // numbers with units s, m, h, d ("90s", "5m", "1h30m"), as job specs write
+  // durations.
+  absl::StatusOr<double> Seconds(const YAML::Node& node, const std::string& path) const {
+    auto bad = [&] {
+      return Error(node, path, "expected a duration >= 0: seconds (90) or e.g. 90s, 5m, 2h, 1h30m");
+    };
+    if (!node.IsScalar()) return bad();
+    std::optional<double> seconds = ParseDurationText(node.Scalar());
+    if (!seconds) return bad();
+    return *seconds;
   }
 
   // A GPU amount >= 0, or "unlimited".
@@ -215,7 +229,9 @@ absl::Status ReadQueues(const Reader& r, const YAML::Node& list,
 
 absl::Status ReadSettings(const Reader& r, const YAML::Node& root, SimOptions* options) {
   if (const YAML::Node& s = root["scheduler"]) {
-    RETURN_IF_ERROR(r.Keys(s, "scheduler", {"backfill", "preemption", "max_preemption_attempts"}));
+    RETURN_IF_ERROR(
+        r.Keys(s, "scheduler",
+               {"backfill", "preemption", "max_preemption_attempts", "preempt_exempt_time"}));
     SchedulerOptions& o = options->scheduler;
     if (s["backfill"]) {
       ASSIGN_OR_RETURN(o.backfill, r.Bool(s["backfill"], "scheduler.backfill"));
@@ -228,17 +244,18 @@ absl::Status ReadSettings(const Reader& r, const YAML::Node& root, SimOptions* o
           o.max_preemption_attempts,
           r.Int(s["max_preemption_attempts"], "scheduler.max_preemption_attempts", 0, 1000000));
     }
+    if (s["preempt_exempt_time"]) {
+      ASSIGN_OR_RETURN(double seconds,
+                       r.Seconds(s["preempt_exempt_time"], "scheduler.preempt_exempt_time"));
+      o.preempt_exempt_ms = std::llround(seconds * 1000);
+    }
   }
   if (const YAML::Node& s = root["simulation"]) {
     RETURN_IF_ERROR(
         r.Keys(s, "simulation", {"restart_preempted", "runtime_estimates", "preemption_grace"}));
-    if (const YAML::Node& grace = s["preemption_grace"]) {
-      double seconds = -1;
-      if (!grace.IsScalar() || !absl::SimpleAtod(grace.Scalar(), &seconds) || !(seconds >= 0) ||
-          std::isinf(seconds)) {
-        return r.Error(grace, "simulation.preemption_grace", "expected seconds >= 0");
-      }
-      options->preemption_grace_s = seconds;
+    if (s["preemption_grace"]) {
+      ASSIGN_OR_RETURN(options->preemption_grace_s,
+                       r.Seconds(s["preemption_grace"], "simulation.preemption_grace"));
     }
     if (s["restart_preempted"]) {
       ASSIGN_OR_RETURN(options->restart_preempted,

@@ -5,8 +5,11 @@
 //   queues:           # optional; without it every team gets its own queue
 //     - {name: vision, team: vision, cohort: research, nominal: {H100-80GB: 400},
 //        borrowing_limit: {H100-80GB: 100}, weight: 1}
-//   scheduler: {backfill: true, preemption: true, max_preemption_attempts: 32}
-//   simulation: {restart_preempted: false, runtime_estimates: true, preemption_grace: 30}
+//   scheduler: {backfill: true, preemption: true, max_preemption_attempts: 32,
+//               preempt_exempt_time: 60s}
+//   simulation: {restart_preempted: false, runtime_estimates: true, preemption_grace: 30s}
+//
+// Durations are seconds (90) or numbers with units s, m, h, d (1h30m).
 //
 // Unknown keys and bad values are InvalidArgument errors naming the file,
 // the line and the path ("cluster.yaml:7: queues[1].nominl: unknown key").

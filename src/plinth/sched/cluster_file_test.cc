@@ -26,8 +26,9 @@ queues:
   - {name: vision, team: cv, cohort: research, nominal: {H100-80GB: 16},
      borrowing_limit: {H100-80GB: 4}, weight: 2}
   - {name: nlp, cohort: research, nominal: {H100-80GB: 8, A100-40GB: unlimited}}
-scheduler: {backfill: false, preemption: false, max_preemption_attempts: 5}
-simulation: {restart_preempted: true, runtime_estimates: false}
+scheduler: {backfill: false, preemption: false, max_preemption_attempts: 5,
+            preempt_exempt_time: 1m30s}
+simulation: {restart_preempted: true, runtime_estimates: false, preemption_grace: 45s}
 )",
                                                       "cluster.yaml");
   ASSERT_TRUE(spec.ok()) << spec.status();
@@ -52,6 +53,8 @@ simulation: {restart_preempted: true, runtime_estimates: false}
   EXPECT_FALSE(spec->options.scheduler.backfill);
   EXPECT_FALSE(spec->options.scheduler.preemption);
   EXPECT_EQ(spec->options.scheduler.max_preemption_attempts, 5);
+  EXPECT_EQ(spec->options.scheduler.preempt_exempt_ms, 90'000);
+  EXPECT_DOUBLE_EQ(spec->options.preemption_grace_s, 45);
   EXPECT_TRUE(spec->options.restart_preempted);
   EXPECT_FALSE(spec->options.runtime_estimates);
 }
@@ -72,6 +75,7 @@ TEST(ClusterFileTest, SimulatedShorthand) {
   EXPECT_EQ((*one)[1].name, "node-1");
   EXPECT_TRUE(spec->queues.empty());
   EXPECT_TRUE(spec->options.scheduler.backfill);  // defaults
+  EXPECT_EQ(spec->options.scheduler.preempt_exempt_ms, kDefaultPreemptExemptMs);
   EXPECT_FALSE(spec->options.restart_preempted);
   EXPECT_THAT(ErrorOf("simulated: 8xH100\n"),
               HasSubstr("cluster.yaml:1: simulated: simulated cluster '8xH100': not in that form; "
@@ -80,6 +84,21 @@ TEST(ClusterFileTest, SimulatedShorthand) {
   EXPECT_THAT(ErrorOf("simulated: 1x17xH100-80GB\n"), HasSubstr("GPUs per node must be 1..16"));
   EXPECT_THAT(ErrorOf("simulated: 1x8xH100-80GB:mig=9\n"),
               HasSubstr("mig must be 0..GPUs per node"));
+}
+
+TEST(ClusterFileTest, DurationsAreSecondsOrUnits) {
+  auto exempt_ms = [](const std::string& value) -> int64_t {
+    absl::StatusOr<ClusterSpec> spec = ParseClusterYaml(
+        "simulated: 1x8xH100-80GB\nscheduler: {preempt_exempt_time: " + value + "}\n", "c.yaml");
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    return spec.ok() ? spec->options.scheduler.preempt_exempt_ms : -1;
+  };
+  EXPECT_EQ(exempt_ms("60s"), 60'000);
+  EXPECT_EQ(exempt_ms("0"), 0);  // off
+  EXPECT_EQ(exempt_ms("2.5"), 2'500);
+  EXPECT_EQ(exempt_ms("5m"), 300'000);
+  EXPECT_EQ(exempt_ms("1h30m"), 5'400'000);
+  EXPECT_EQ(exempt_ms("1d"), 86'400'000);
 }
 
 TEST(ClusterFileTest, UnknownKeysNameTheirPath) {
@@ -127,6 +146,15 @@ TEST(ClusterFileTest, BadValues) {
               HasSubstr("queues[0].weight: expected a number > 0"));
   EXPECT_THAT(ErrorOf(nodes + "scheduler: {backfill: sometimes}\n"),
               HasSubstr("scheduler.backfill: expected true or false"));
+  EXPECT_THAT(ErrorOf(nodes + "scheduler: {preempt_exempt_time: soon}\n"),
+              HasSubstr("cluster.yaml:2: scheduler.preempt_exempt_time: expected a duration >= 0: "
+                        "seconds (90) or e.g. 90s, 5m, 2h, 1h30m"));
+  EXPECT_THAT(ErrorOf(nodes + "scheduler: {preempt_exempt_time: -5}\n"),
+              HasSubstr("scheduler.preempt_exempt_time: expected a duration >= 0"));
+  EXPECT_THAT(ErrorOf(nodes + "scheduler: {preempt_exempt_time: 5x}\n"),
+              HasSubstr("scheduler.preempt_exempt_time: expected a duration >= 0"));
+  EXPECT_THAT(ErrorOf(nodes + "simulation: {preemption_grace: 1h1}\n"),
+              HasSubstr("simulation.preemption_grace: expected a duration >= 0"));
   EXPECT_THAT(ErrorOf("nodes: [\n"), HasSubstr("cluster.yaml: invalid YAML"));
   EXPECT_THAT(ErrorOf("- 1\n- 2\n"), HasSubstr("(top level): expected a mapping"));
 }

@@ -1,4 +1,5 @@
 // Explain(): the one sentence `plinth jobs why` prints.
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,12 @@ std::string Gpus(double amount) {
   if (std::isinf(amount)) return "unlimited";
   if (std::fabs(amount - std::round(amount)) < 1e-9) return absl::StrCat(std::llround(amount));
   return absl::StrFormat("%.2g", amount);
+}
+
+// A wait or a setting as "42s", "1m30s", "2h": rounded up to whole seconds,
+// so that a wait of 0.2 s does not read "0s".
+std::string Duration(int64_t ms) {
+  return absl::FormatDuration(absl::Seconds((std::max<int64_t>(ms, 0) + 999) / 1000));
 }
 
 std::string Ahead(const WaitReason& r) {
@@ -70,6 +77,15 @@ std::string Explain(const WaitReason& r) {
       return absl::StrCat("waiting for ", r.victims,
                           r.victims == 1 ? " preempted job" : " preempted jobs",
                           " to stop and free room for it");
+    case Kind::kPreemptExempt: {
+      std::string what = r.flavor.empty() ? "CPU and memory"
+                                          : absl::StrCat(Gpus(r.needed), " ", r.flavor, " GPUs");
+      return absl::StrCat("waiting for ", what, "; job ", r.exempt_job,
+                          " can be preempted for it in ", Duration(r.exempt_in_ms),
+                          " (preempt_exempt_time: running jobs are not preempted before they "
+                          "have run ",
+                          Duration(r.preempt_exempt_ms), ")", Ahead(r));
+    }
   }
   return "unknown";
 }

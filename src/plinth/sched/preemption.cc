@@ -47,7 +47,7 @@ ShapeKey ShapeOf(const JobRequest& job, int flavor, bool blocked) {
 size_t Preemptor::MemoKeyHash::operator()(const MemoKey& k) const {
   size_t h = ShapeKeyHash()(k.shape);
   h = Mix(h, std::hash<int>()(k.queue));
-  h = Mix(h, std::hash<int>()(k.flavor));
+  h = Mix(h, std::hash<int>()(k.flavor * 2 + k.reclaim));
   return Mix(h, std::hash<int>()(k.priority));
 }
 
@@ -60,18 +60,31 @@ int Preemptor::Awaiting(const std::string& job_id) const {
   return count;
 }
 
-void Preemptor::Candidates(const PendingJob& job, int f, std::vector<Candidate>* out) {
+void Preemptor::AddCandidate(int64_t seq, bool reclaim, std::vector<Candidate>* out,
+                             std::vector<Candidate>* exempt) {
+  if (chosen_.contains(seq)) return;
+  int entry = ledger_.EntryOf(seq);
+  int64_t until = ledger_.entries()[entry].job.start_time_ms + options_.preempt_exempt_ms;
+  if (options_.preempt_exempt_ms > 0 && now_ms_ < until) {
+    exempt->push_back({entry, reclaim, until});
+  } else {
+    out->push_back({entry, reclaim});
+  }
+}
+
+void Preemptor::Candidates(const PendingJob& job, int f, bool reclaim, std::vector<Candidate>* out,
+                           std::vector<Candidate>* exempt) {
   int qf = flavors_.at(f).quota;
   // Lower priority in its own queue.
   if (const Ledger::PriorityList* own = ledger_.Preemptible(job.queue, f)) {
     for (const auto& [priority, seq] : *own) {
       if (priority >= job.job->priority) break;
-      if (!chosen_.contains(seq)) out->push_back({ledger_.EntryOf(seq), false});
+      AddCandidate(seq, false, out, exempt);
     }
   }
   // Within its nominal quota: what cohort queues borrow.
   int cohort = quotas_.CohortOf(job.queue);
-  if (cohort < 0 || qf < 0) return;
+  if (!reclaim || cohort < 0 || qf < 0) return;
   bool within_nominal =
       quotas_.Usage(job.queue, qf) + job.demand <= quotas_.Nominal(job.queue, qf) + 1e-9;
   if (!within_nominal) return;
@@ -80,60 +93,70 @@ void Preemptor::Candidates(const PendingJob& job, int f, std::vector<Candidate>*
     if (!quotas_.IsBorrowing(other, qf)) continue;
     const Ledger::PriorityList* list = ledger_.Preemptible(other, f);
     if (!list) continue;
-    for (const auto& item : *list) {
-      if (!chosen_.contains(item.second)) out->push_back({ledger_.EntryOf(item.second), true});
-    }
+    for (const auto& item : *list) AddCandidate(item.second, true, out, exempt);
   }
 }
 
 bool Preemptor::TryPreempt(const PendingJob& job, const std::vector<int>& flavors,
-                           const std::function<bool(int flavor)>& reserved, int64_t version,
-                           PassResult* result, std::vector<int>* victims, int* flavor) {
+                           const std::function<bool(int flavor)>& reserved, bool reclaim,
+                           int64_t version, PassResult* result, std::vector<int>* victims,
+                           int* flavor, Exemption* exempt) {
   if (!options_.preemption || attempts_ >= options_.max_preemption_attempts) return false;
   if (version != failed_version_) {
     failed_.clear();
     failed_version_ = version;
   }
+  auto note = [&](const Exemption& e) {
+    if (e.entry >= 0 && (exempt->entry < 0 || e.until_ms < exempt->until_ms)) *exempt = e;
+  };
   for (int f : flavors) {
     if (reserved(f)) continue;
-    MemoKey key{job.queue, f, job.job->priority, ShapeOf(*job.job, f, false)};
+    MemoKey key{job.queue, f, job.job->priority, reclaim, ShapeOf(*job.job, f, false)};
     auto memo = failed_.find(key);
     if (memo != failed_.end()) {  // the same search failed since the last change
-      attempts_ += memo->second;
+      attempts_ += memo->second.searched;
+      note(memo->second.exempt);
       continue;
     }
     bool searched = false;
-    if (Search(job, f, &searched, result, victims)) {
+    Exemption held;
+    if (Search(job, f, reclaim, &searched, &held, result, victims)) {
       *flavor = f;
       return true;
     }
     attempts_ += searched;
-    failed_.emplace(key, searched);
+    note(held);
+    failed_.emplace(key, Failure{searched, held});
   }
   return false;
 }
 
 // Tentatively removes candidates until `job` fits; keeps the smallest set
-// that still works and emits it. Capacity and quota are left as they were.
-bool Preemptor::Search(const PendingJob& job, int f, bool* searched, PassResult* result,
-                       std::vector<int>* chosen) {
-  std::vector<Candidate> candidates;
-  Candidates(job, f, &candidates);
-  if (candidates.empty()) return false;
+// that still works and emits it. When no set of eligible candidates works,
+// goes on with the exempt ones in the order their exemptions end: the first
+// that makes the job fit tells when it can preempt. Capacity and quota are
+// left as they were.
+bool Preemptor::Search(const PendingJob& job, int f, bool reclaim, bool* searched,
+                       Exemption* exempt, PassResult* result, std::vector<int>* chosen) {
+  std::vector<Candidate> candidates, exempt_candidates;
+  Candidates(job, f, reclaim, &candidates, &exempt_candidates);
+  if (candidates.empty() && exempt_candidates.empty()) return false;
   *searched = true;
   const std::vector<Ledger::Entry>& running = ledger_.entries();
-  std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
+  // Borrowing jobs first, then lowest priority, then the least preempted,
+  // then the most recently started.
+  auto before = [&](const Candidate& a, const Candidate& b) {
     if (a.reclaim != b.reclaim) return a.reclaim;
-    const Ledger::Entry& x = running[a.entry];
-    const Ledger::Entry& y = running[b.entry];
-    if (x.job.request.priority != y.job.request.priority) {
-      return x.job.request.priority < y.job.request.priority;
+    const RunningJob& x = running[a.entry].job;
+    const RunningJob& y = running[b.entry].job;
+    if (x.request.priority != y.request.priority) return x.request.priority < y.request.priority;
+    if (x.request.preemptions != y.request.preemptions) {
+      return x.request.preemptions < y.request.preemptions;
     }
-    if (x.job.start_time_ms != y.job.start_time_ms) {
-      return x.job.start_time_ms > y.job.start_time_ms;
-    }
-    return x.seq < y.seq;
-  });
+    if (x.start_time_ms != y.start_time_ms) return x.start_time_ms > y.start_time_ms;
+    return running[a.entry].seq < running[b.entry].seq;
+  };
+  std::sort(candidates.begin(), candidates.end(), before);
   const FlavorTable::Flavor& flavor = flavors_.at(f);
   int qf = flavor.quota;
   auto release = [&](int i) {
@@ -152,13 +175,17 @@ bool Preemptor::Search(const PendingJob& job, int f, bool* searched, PassResult*
     return a.has_value();
   };
   std::vector<int> victims;
-  bool found = false;
-  for (const Candidate& c : candidates) {
-    // Reclaim only what the other queue borrows, re-checked as victims go.
-    if (c.reclaim && !quotas_.IsBorrowing(running[c.entry].queue, qf)) continue;
+  // Releases `c` unless it is a reclaim candidate whose queue no longer
+  // borrows (reclaim takes only what is borrowed, re-checked as victims go).
+  auto take = [&](const Candidate& c) {
+    if (c.reclaim && !quotas_.IsBorrowing(running[c.entry].queue, qf)) return false;
     release(c.entry);
     victims.push_back(c.entry);
-    if (fits()) {
+    return true;
+  };
+  bool found = false;
+  for (const Candidate& c : candidates) {
+    if (take(c) && fits()) {
       found = true;
       break;
     }
@@ -171,6 +198,20 @@ bool Preemptor::Search(const PendingJob& job, int f, bool* searched, PassResult*
         victims.erase(victims.begin() + i);
       } else {
         release(victims[i]);
+      }
+    }
+  } else if (!exempt_candidates.empty()) {
+    std::sort(exempt_candidates.begin(), exempt_candidates.end(),
+              [&](const Candidate& a, const Candidate& b) {
+                if (a.exempt_until_ms != b.exempt_until_ms) {
+                  return a.exempt_until_ms < b.exempt_until_ms;
+                }
+                return before(a, b);
+              });
+    for (const Candidate& c : exempt_candidates) {
+      if (take(c) && fits()) {
+        *exempt = Exemption{c.entry, c.exempt_until_ms};
+        break;
       }
     }
   }

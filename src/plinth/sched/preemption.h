@@ -73,13 +73,26 @@ struct ShapeKeyHash {
 };
 ShapeKey ShapeOf(const JobRequest& job, int flavor, bool blocked);
 
+// A preemption held back by SchedulerOptions::preempt_exempt_ms: it becomes
+// possible at `until_ms`, when ledger entry `entry` (the last of the victims
+// it needs to lose its exemption) has run long enough.
+struct Exemption {
+  int entry = -1;  // -1: none
+  int64_t until_ms = 0;
+};
+
 // Preemption for one pass (policy in scheduler.h, point 4). Works on the
 // pass's ClusterState and QuotaBook and leaves them as it found them.
 class Preemptor {
  public:
-  Preemptor(const Ledger& ledger, const SchedulerOptions& options, ClusterState& cluster,
-            QuotaBook& quotas, FlavorTable& flavors)
-      : ledger_(ledger), options_(options), cluster_(cluster), quotas_(quotas), flavors_(flavors) {}
+  Preemptor(const Ledger& ledger, const SchedulerOptions& options, int64_t now_ms,
+            ClusterState& cluster, QuotaBook& quotas, FlavorTable& flavors)
+      : ledger_(ledger),
+        options_(options),
+        now_ms_(now_ms),
+        cluster_(cluster),
+        quotas_(quotas),
+        flavors_(flavors) {}
 
   // Victims still stopping to make room for `job_id`.
   int Awaiting(const std::string& job_id) const;
@@ -90,42 +103,58 @@ class Preemptor {
   // backfill reservation there, and room it freed would go to the holder
   // (or straight back to the victims). `version` changes whenever the pass
   // changes capacity, quota usage or reservations, so that identical failed
-  // searches are not repeated in between.
+  // searches are not repeated in between. When it finds none only because
+  // jobs it would need are still exempt, *exempt says until when (the
+  // earliest over `flavors`). `reclaim` false: only lower-priority jobs of
+  // its own queue are candidates.
   bool TryPreempt(const PendingJob& job, const std::vector<int>& flavors,
-                  const std::function<bool(int flavor)>& reserved, int64_t version,
-                  PassResult* result, std::vector<int>* victims, int* flavor);
+                  const std::function<bool(int flavor)>& reserved, bool reclaim, int64_t version,
+                  PassResult* result, std::vector<int>* victims, int* flavor, Exemption* exempt);
 
  private:
   struct MemoKey {
     int queue, flavor, priority;
+    bool reclaim;
     ShapeKey shape;
     bool operator==(const MemoKey& o) const {
-      return queue == o.queue && flavor == o.flavor && priority == o.priority && shape == o.shape;
+      return queue == o.queue && flavor == o.flavor && priority == o.priority &&
+             reclaim == o.reclaim && shape == o.shape;
     }
   };
   struct MemoKeyHash {
     size_t operator()(const MemoKey& k) const;
   };
   struct Candidate {
-    int entry;     // in ledger_.entries()
-    bool reclaim;  // taken back from a borrowing queue of the cohort
+    int entry;                    // in ledger_.entries()
+    bool reclaim;                 // taken back from a borrowing queue of the cohort
+    int64_t exempt_until_ms = 0;  // set for a job that is still exempt
+  };
+  struct Failure {
+    bool searched;  // it counted as an attempt
+    Exemption exempt;
   };
 
   // Whether a search on `flavor` found victims; *searched tells whether it
-  // had any candidates (and so counts as an attempt).
-  bool Search(const PendingJob& job, int flavor, bool* searched, PassResult* result,
-              std::vector<int>* victims);
-  void Candidates(const PendingJob& job, int flavor, std::vector<Candidate>* out);
+  // had any candidates (and so counts as an attempt), *exempt whether
+  // exempt candidates would have made it succeed.
+  bool Search(const PendingJob& job, int flavor, bool reclaim, bool* searched, Exemption* exempt,
+              PassResult* result, std::vector<int>* victims);
+  // Candidates on `flavor`, those still exempt apart.
+  void Candidates(const PendingJob& job, int flavor, bool reclaim, std::vector<Candidate>* out,
+                  std::vector<Candidate>* exempt);
+  void AddCandidate(int64_t seq, bool reclaim, std::vector<Candidate>* out,
+                    std::vector<Candidate>* exempt);
 
   const Ledger& ledger_;
   const SchedulerOptions& options_;
+  int64_t now_ms_;
   ClusterState& cluster_;
   QuotaBook& quotas_;
   FlavorTable& flavors_;
   absl::flat_hash_set<int64_t> chosen_;             // victims of this pass, by ledger seq
   absl::flat_hash_map<std::string, int> awaiting_;  // victims chosen in this pass
   int attempts_ = 0;
-  absl::flat_hash_map<MemoKey, bool, MemoKeyHash> failed_;  // -> whether it was an attempt
+  absl::flat_hash_map<MemoKey, Failure, MemoKeyHash> failed_;
   int64_t failed_version_ = -1;
 };
 

@@ -41,7 +41,7 @@ class Pass {
         cluster_(ledger.cluster()),
         quotas_(ledger.quotas()),
         flavors_(ledger.flavor_names(), quotas_),
-        preemptor_(ledger, options, cluster_, quotas_, flavors_) {}
+        preemptor_(ledger, options, snapshot.now_ms, cluster_, quotas_, flavors_) {}
 
   PassResult Run();
 
@@ -62,12 +62,35 @@ class Pass {
     }
     return true;
   }
+  // Whether `demand` GPUs exceed the nominal quota `queue` has left on
+  // every GPU model of the cluster.
+  bool AllWouldBorrow(int queue, double demand) {
+    for (size_t f = 0; f < cluster_.flavors().size(); ++f) {  // numbered first (FlavorTable)
+      int qf = flavors_.at(static_cast<int>(f)).quota;
+      if (qf >= 0 && quotas_.Usage(queue, qf) + demand <= quotas_.Nominal(queue, qf) + 1e-9) {
+        return false;
+      }
+    }
+    return true;
+  }
   void Reserve(const JobRequest& job, int flavor);
   bool EndsBefore(const JobRequest& job, const Reservation& r) const {
     return r.until_ms != kNever && job.max_runtime_ms > 0 &&
            snapshot_.now_ms + job.max_runtime_ms <= r.until_ms;
   }
   void ExplainCapacity(const JobRequest& job, WaitReason* reason);
+  // A preemption held back by preempt_exempt_ms: the caller is told when to
+  // look again, and the job why it waits.
+  void NoteExemption(const Exemption& exempt, WaitReason* reason) {
+    int64_t& next = result_.next_preemption_ms;
+    if (next == 0 || exempt.until_ms < next) next = exempt.until_ms;
+    if (!explain_) return;
+    reason->kind = WaitReason::Kind::kPreemptExempt;
+    reason->exempt_job = ledger_.entries()[exempt.entry].job.request.id;
+    reason->exempt_until_ms = exempt.until_ms;
+    reason->exempt_in_ms = exempt.until_ms - snapshot_.now_ms;
+    reason->preempt_exempt_ms = options_.preempt_exempt_ms;
+  }
 
   // The room a preemptor takes once its victims have stopped. Its placement
   // is charged on top of the victims (who still hold those GPUs) so that no
@@ -310,32 +333,68 @@ PassResult Pass::Run() {
               [](const PendingJob& a, const PendingJob& b) { return QueueOrder(a.job, b.job); });
   }
 
-  // Fair sharing: serve the head of the queue with the lowest share next.
-  // Jobs that fit their queue's nominal quota go before jobs that would
-  // borrow (as in Kueue), so reclaimed quota reaches its owner instead of
-  // being lent out again; then the lowest share goes first.
+  // Fair sharing, in two rounds: first jobs that fit their queue's nominal
+  // quota, then those that would borrow (as in Kueue), so reclaimed quota
+  // reaches its owner instead of being lent out again; in each round the
+  // head of the queue with the lowest share goes next. A job that would
+  // borrow does not hold up jobs of its queue and priority behind it that
+  // fit nominal (lower priority ones wait: it could preempt them): else a
+  // preemptor behind it would see the room it reclaimed go back to its
+  // victim, and preempt again. So, too, only first-round jobs reclaim.
   struct Head {
     bool borrows;
     double share;
     const JobRequest* job;
     int queue;
-    size_t next;
+    size_t next;  // round 1: index in by_queue; round 2: in deferred
   };
   auto later = [](const Head& a, const Head& b) {
     if (a.borrows != b.borrows) return a.borrows;
     if (a.share != b.share) return a.share > b.share;
     return QueueOrder(b.job, a.job);
   };
-  auto make_head = [&](int queue, size_t index) {
-    const PendingJob& pending = by_queue[queue][index];
-    return Head{WouldBorrow(pending), quotas_.DominantShare(queue), pending.job, queue, index};
+  std::vector<std::vector<size_t>> deferred(by_queue.size());  // indexes in by_queue
+  bool second_round = false;
+  auto job_at = [&](int queue, size_t next) -> const PendingJob& {
+    return by_queue[queue][second_round ? deferred[queue][next] : next];
+  };
+  auto make_head = [&](int queue, size_t next) {
+    const PendingJob& pending = job_at(queue, next);
+    return Head{WouldBorrow(pending), quotas_.DominantShare(queue), pending.job, queue, next};
   };
   std::priority_queue<Head, std::vector<Head>, decltype(later)> heads(later);
   for (int q = 0; q < static_cast<int>(by_queue.size()); ++q) {
     if (!by_queue[q].empty()) heads.push(make_head(q, 0));
   }
+  // The smallest GPU demand from each position of a queue on.
+  std::vector<std::vector<double>> min_demand(by_queue.size());
+  for (size_t q = 0; q < by_queue.size(); ++q) {
+    const std::vector<PendingJob>& jobs = by_queue[q];
+    min_demand[q].assign(jobs.size() + 1, kUnlimited);
+    for (size_t i = jobs.size(); i-- > 0;) {
+      min_demand[q][i] = std::min(jobs[i].demand, min_demand[q][i + 1]);
+    }
+  }
+  // Round 1 moves on to by_queue[q][next] unless a deferred job of higher
+  // priority is ahead of it, or every job left would borrow (a queue over
+  // its quota skips round 1 at once); then the rest waits for round 2.
+  auto advance = [&](int q, size_t next) {
+    const std::vector<PendingJob>& jobs = by_queue[q];
+    if (next >= jobs.size()) return;
+    if (!deferred[q].empty() &&
+        (jobs[next].job->priority < jobs[deferred[q].front()].job->priority ||
+         AllWouldBorrow(q, min_demand[q][next]))) {
+      for (size_t i = next; i < jobs.size(); ++i) deferred[q].push_back(i);
+      return;
+    }
+    heads.push(make_head(q, next));
+  };
   // Waiting jobs in the order they were considered, for "jobs ahead of it".
   std::vector<std::pair<const PendingJob*, WaitReason>> waiting;
+  if (explain_) {  // sized once: regrowing 10,000 reasons costs more than the pass
+    waiting.reserve(snapshot_.pending.size());
+    result_.waiting.reserve(snapshot_.pending.size());
+  }
   const JobRequest* current = nullptr;
   // Jobs whose victims are still stopping claim their room first: it was
   // freed for them.
@@ -353,10 +412,7 @@ PassResult Pass::Run() {
     return f < static_cast<int>(reservations_.size()) && reservations_[f].job &&
            !EndsBefore(*current, reservations_[f]);
   };
-  while (!heads.empty()) {
-    Head head = heads.top();
-    heads.pop();
-    const PendingJob& pending = by_queue[head.queue][head.next];
+  auto consider = [&](const PendingJob& pending) {
     const JobRequest& job = *pending.job;
     current = &job;
     WaitReason reason;
@@ -371,25 +427,49 @@ PassResult Pass::Run() {
         ApplyClaim(pending, claim->second, +1);
       }
     }
-    if (!admitted) {
-      int awaiting = preemptor_.Awaiting(job.id);
-      std::vector<int> victims;
-      int flavor = -1;
-      if (awaiting == 0 && preemptor_.TryPreempt(pending, CandidateFlavors(job, pending.queue),
-                                                 reserved, version_, &result_, &victims, &flavor)) {
-        ++version_;
-        awaiting = preemptor_.Awaiting(job.id);
-        MakeClaim(pending, victims, {flavor});
-      }
-      if (awaiting > 0) {
-        reason.kind = WaitReason::Kind::kAwaitingVictims;
-        reason.victims = awaiting;
-      } else if (outcome.capacity && !outcome.reserved) {
-        Reserve(job, outcome.flavor);
-      }
-      if (explain_) waiting.emplace_back(&pending, std::move(reason));
+    if (admitted) return;
+    int awaiting = preemptor_.Awaiting(job.id);
+    std::vector<int> victims;
+    int flavor = -1;
+    Exemption exempt;
+    if (awaiting == 0 &&
+        preemptor_.TryPreempt(pending, CandidateFlavors(job, pending.queue), reserved,
+                              /*reclaim=*/!second_round, version_, &result_, &victims, &flavor,
+                              &exempt)) {
+      ++version_;
+      awaiting = preemptor_.Awaiting(job.id);
+      MakeClaim(pending, victims, {flavor});
     }
-    if (++head.next < by_queue[head.queue].size()) heads.push(make_head(head.queue, head.next));
+    if (awaiting > 0) {
+      reason.kind = WaitReason::Kind::kAwaitingVictims;
+      reason.victims = awaiting;
+    } else {
+      if (exempt.entry >= 0) NoteExemption(exempt, &reason);
+      if (outcome.capacity && !outcome.reserved) Reserve(job, outcome.flavor);
+    }
+    if (explain_) waiting.emplace_back(&pending, std::move(reason));
+  };
+  while (!heads.empty()) {
+    Head head = heads.top();
+    heads.pop();
+    const PendingJob& pending = by_queue[head.queue][head.next];
+    // Usage may have grown since the head was queued: judge it now.
+    if (head.borrows || WouldBorrow(pending)) {
+      deferred[head.queue].push_back(head.next);
+    } else {
+      consider(pending);
+    }
+    advance(head.queue, head.next + 1);
+  }
+  second_round = true;
+  for (int q = 0; q < static_cast<int>(by_queue.size()); ++q) {
+    if (!deferred[q].empty()) heads.push(make_head(q, 0));
+  }
+  while (!heads.empty()) {
+    Head head = heads.top();
+    heads.pop();
+    consider(job_at(head.queue, head.next));
+    if (++head.next < deferred[head.queue].size()) heads.push(make_head(head.queue, head.next));
   }
 
   // Jobs ahead, per cohort (or per queue without one).

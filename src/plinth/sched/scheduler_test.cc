@@ -11,26 +11,15 @@
 namespace plinth::sched {
 namespace {
 
+using testing::AdmittedIds;
 using ::testing::HasSubstr;
 using testing::MakeJob;
 using testing::MakeNodes;
 using testing::MakeQueue;
 using testing::MakeRunning;
+using testing::ReasonFor;
 
 constexpr char kH100[] = "H100-80GB";
-
-std::vector<std::string> AdmittedIds(const PassResult& result) {
-  std::vector<std::string> ids;
-  for (const Admission& a : result.admitted) ids.push_back(a.job_id);
-  return ids;
-}
-
-const WaitReason* ReasonFor(const PassResult& result, const std::string& id) {
-  for (const Waiting& w : result.waiting) {
-    if (w.job_id == id) return &w.reason;
-  }
-  return nullptr;
-}
 
 // Applies a pass to a snapshot: admitted jobs move from pending to running.
 void Apply(Snapshot& snapshot, const PassResult& result) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <queue>
+#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -38,7 +39,9 @@ struct SimJob {
 };
 
 // The end of a run: the job finishes (or hits its max_runtime), or - for a
-// preempted job - it has stopped and goes back to pending.
+// preempted job - it has stopped and goes back to pending. `job` kWakeUp:
+// no job ends, but a pass must run (see PassResult::next_preemption_ms).
+inline constexpr int kWakeUp = -1;
 struct EndEvent {
   int64_t time_ms;
   int job;
@@ -86,6 +89,7 @@ class Replay {
   std::vector<int> pending_job_;  // job index of snapshot_.pending[i]
   std::unordered_map<std::string, int> job_by_id_;
   std::priority_queue<EndEvent, std::vector<EndEvent>, std::greater<EndEvent>> ends_;
+  std::set<int64_t> wake_ups_;  // times of the kWakeUp events in ends_
   std::map<std::string, int> flavor_index_;
   std::vector<std::string> flavors_;
   std::vector<double> flavor_gpus_;
@@ -109,6 +113,8 @@ class Replay {
   int64_t done_ = 0;
   int64_t events_ = 0;
   int64_t preemptions_ = 0;
+  double rerun_gpu_ms_ = 0;     // run time preempted jobs must redo
+  double stopping_gpu_ms_ = 0;  // held by preempted jobs while they stop
   int64_t instants_at_limit_ = 0;
   int64_t max_pending_ = 0, max_running_ = 0;
   bool dirty_ = false;

@@ -89,6 +89,9 @@ SimReport Replay::BuildReport(double wall_s) {
     r.max_preemptions_of_a_job = std::max<int64_t>(r.max_preemptions_of_a_job, job.preemptions);
   }
   r.preemptions = preemptions_;
+  r.preemption_rerun_gpu_hours = rerun_gpu_ms_ / 3.6e6;
+  r.preemption_stopping_gpu_hours = stopping_gpu_ms_ / 3.6e6;
+  r.preemption_lost_gpu_hours = r.preemption_rerun_gpu_hours + r.preemption_stopping_gpu_hours;
   r.wait_s = Summarize(std::move(waits));
   for (size_t t = 0; t < teams_.size(); ++t) {
     TeamReport& team = r.teams[t];
@@ -208,6 +211,9 @@ Json SimReportToJson(const SimReport& r) {
           {"preemptions", r.preemptions},
           {"jobs_preempted", r.jobs_preempted},
           {"max_preemptions_of_a_job", r.max_preemptions_of_a_job},
+          {"preemption_lost_gpu_hours", r.preemption_lost_gpu_hours},
+          {"preemption_rerun_gpu_hours", r.preemption_rerun_gpu_hours},
+          {"preemption_stopping_gpu_hours", r.preemption_stopping_gpu_hours},
           {"fairness", r.fairness},
           {"passes", r.passes},
           {"pass_ms", PercentilesToJson(r.pass_ms)},

@@ -175,6 +175,7 @@ void Replay::Enqueue(int j) {
   request.per_replica.gpu_model = t.gpu_model;
   request.per_replica.mig_profile = t.mig_profile;
   request.preemptible = t.preemptible;
+  request.preemptions = job.preemptions;
   if (t.max_runtime_s > 0) {
     request.max_runtime_ms = ToMs(t.max_runtime_s);
   } else if (options_.runtime_estimates) {
@@ -233,6 +234,7 @@ void Replay::Preempt(int j, const std::string& preemptor) {
   SimJob& job = jobs_[j];
   ledger_->MarkStopping(job.trace->id, preemptor);
   int64_t ran = now_ms_ - job.run_start_ms;
+  if (options_.restart_preempted) rerun_gpu_ms_ += job.demand * static_cast<double>(ran);
   job.remaining_ms =
       options_.restart_preempted ? ToMs(job.trace->duration_s) : job.remaining_ms - ran;
   job.remaining_ms = std::max<int64_t>(job.remaining_ms, 1);
@@ -253,6 +255,9 @@ void Replay::Remove(int j) {
     if (flavor_allocated_[job.flavor] < 1e-9) flavor_allocated_[job.flavor] = 0;
   }
   double gpu_ms = job.demand * static_cast<double>(now_ms_ - job.run_start_ms);
+  if (job.preempted_at_ms >= 0) {
+    stopping_gpu_ms_ += job.demand * static_cast<double>(now_ms_ - job.preempted_at_ms);
+  }
   team_gpu_ms_[job.team] += gpu_ms;
   queue_gpu_ms_[job.queue] += gpu_ms;
   ledger_->Remove(job.trace->id);
@@ -262,6 +267,11 @@ void Replay::Remove(int j) {
 }
 
 void Replay::End(const EndEvent& e) {
+  if (e.job == kWakeUp) {  // a preemption exemption ran out: look again
+    wake_ups_.erase(e.time_ms);
+    dirty_ = true;
+    return;
+  }
   SimJob& job = jobs_[e.job];
   if (job.status != SimStatus::kRunning || job.generation != e.generation) return;  // voided
   Remove(e.job);
@@ -293,6 +303,10 @@ void Replay::RunPasses() {
       if (it == job_by_id_.end() || jobs_[it->second].status != SimStatus::kRunning) continue;
       if (jobs_[it->second].preempted_at_ms < 0) Preempt(it->second, p.preemptor_id);
     }
+    // Nothing else would run a pass when a held-back preemption becomes
+    // possible, so wake up then.
+    int64_t wake = result.next_preemption_ms;
+    if (wake > now_ms_ && wake_ups_.insert(wake).second) ends_.push(EndEvent{wake, kWakeUp, 0});
   }
   if (dirty_) ++instants_at_limit_;
   dirty_ = false;

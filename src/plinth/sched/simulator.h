@@ -38,7 +38,9 @@ struct SimProgress {
 };
 
 struct SimOptions {
-  SchedulerOptions scheduler;
+  // As the server runs it: preemption exemption included, so that a replay
+  // predicts what the server would do.
+  SchedulerOptions scheduler = {.preempt_exempt_ms = kDefaultPreemptExemptMs};
   // Preempted jobs restart from the beginning instead of resuming.
   bool restart_preempted = false;
   // How long a preempted job keeps its GPUs while it checkpoints and exits;
@@ -105,6 +107,12 @@ struct SimReport {
   int64_t preemptions = 0;
   int64_t jobs_preempted = 0;  // jobs preempted at least once
   int64_t max_preemptions_of_a_job = 0;
+  // GPU time preemption wasted: run time thrown away since the victims'
+  // last starts (restart_preempted only: a resumed job loses nothing it
+  // checkpointed), GPUs victims held while they stopped, and the two together.
+  double preemption_rerun_gpu_hours = 0;
+  double preemption_stopping_gpu_hours = 0;
+  double preemption_lost_gpu_hours = 0;
   double fairness = 1;  // Jain's index (see the top of this file); 1 = perfectly fair
   int64_t passes = 0;
   Percentiles pass_ms;  // wall-clock time of Scheduler::Schedule

@@ -105,6 +105,65 @@ TEST(SimulatorTest, PreemptedJobsStopThenResumeWithTheirRemainingWork) {
   EXPECT_DOUBLE_EQ(none.wait_s.max, 900);
 }
 
+TEST(SimulatorTest, PreemptionLossIsReported) {
+  // low (8 GPUs) is preempted at 100 s and holds its GPUs for the 30 s grace.
+  Trace trace =
+      Csv("0,1000,8,team,0,1,true,\n"
+          "100,100,8,team,5,1,false,\n");
+  SimReport resumed = Replay(trace);
+  EXPECT_DOUBLE_EQ(resumed.preemption_rerun_gpu_hours, 0);  // it checkpointed
+  EXPECT_DOUBLE_EQ(resumed.preemption_stopping_gpu_hours, 8 * 30 / 3600.0);
+  EXPECT_DOUBLE_EQ(resumed.preemption_lost_gpu_hours, 8 * 30 / 3600.0);
+  SimOptions restart;
+  restart.restart_preempted = true;
+  SimReport restarted = Replay(trace, restart);
+  EXPECT_DOUBLE_EQ(restarted.preemption_rerun_gpu_hours, 8 * 100 / 3600.0);
+  EXPECT_DOUBLE_EQ(restarted.preemption_lost_gpu_hours, 8 * 130 / 3600.0);
+  Json json = SimReportToJson(restarted);
+  EXPECT_DOUBLE_EQ(json["preemption_lost_gpu_hours"].get<double>(), 8 * 130 / 3600.0);
+  EXPECT_TRUE(json.contains("preemption_rerun_gpu_hours"));
+  EXPECT_TRUE(json.contains("preemption_stopping_gpu_hours"));
+}
+
+TEST(SimulatorTest, AnExemptVictimIsPreemptedWhenItsExemptionEnds) {
+  // urgent arrives 10 s into low's run. With the default 60 s exemption it
+  // preempts low at 60 s - a moment when nothing else happens, so the replay
+  // must wake up for it - and starts after the 30 s grace, at 90 s.
+  Trace trace =
+      Csv("0,1000,8,team,0,1,true,\n"
+          "10,100,8,team,5,1,false,\n");
+  SimReport r = Replay(trace);
+  EXPECT_EQ(SimOptions().scheduler.preempt_exempt_ms, kDefaultPreemptExemptMs);
+  EXPECT_EQ(r.preemptions, 1);
+  EXPECT_DOUBLE_EQ(r.wait_s.max, 80);
+  EXPECT_DOUBLE_EQ(r.makespan_s, 1130);  // low: 60 s, then 940 s from 190 s
+
+  SimOptions off;
+  off.scheduler.preempt_exempt_ms = 0;
+  EXPECT_DOUBLE_EQ(Replay(trace, off).wait_s.max, 30);  // preempted at 10 s
+}
+
+TEST(SimulatorTest, PreemptExemptTimeCutsChurn) {
+  SyntheticTraceOptions o;
+  o.jobs = 3000;
+  o.gpus = 64;
+  o.load = 1.2;
+  o.seed = 5;
+  Trace trace = SyntheticTrace(o);
+  std::vector<QueueConfig> queues = {MakeQueue("vision", 32, "c"), MakeQueue("nlp", 20, "c"),
+                                     MakeQueue("speech", 12, "c")};
+  SimOptions off;
+  off.scheduler.preempt_exempt_ms = 0;
+  SimReport churn = Replay(trace, off, 8, queues);
+  SimReport calm = Replay(trace, {}, 8, queues);  // the default 60 s
+  EXPECT_EQ(churn.unfinished, 0);
+  EXPECT_EQ(calm.unfinished, 0);
+  EXPECT_GT(calm.preemptions, 0);
+  EXPECT_LT(calm.max_preemptions_of_a_job, churn.max_preemptions_of_a_job);
+  EXPECT_LT(calm.preemptions, churn.preemptions);
+  EXPECT_LT(calm.preemption_lost_gpu_hours, churn.preemption_lost_gpu_hours);
+}
+
 TEST(SimulatorTest, BackfillUsesRuntimeEstimates) {
   // One queue, FIFO: big waits for half the node; short (which ends before
   // big could start) may backfill only when the scheduler knows its runtime.

@@ -1,4 +1,5 @@
-// Builders for scheduler tests: simulated nodes, queues and jobs.
+// Builders for scheduler tests: simulated nodes, queues and jobs; and
+// readers of a pass's result.
 #pragma once
 
 #include <string>
@@ -59,6 +60,27 @@ inline RunningJob MakeRunning(const JobRequest& job, const Allocation& allocatio
   r.allocation = allocation;
   r.start_time_ms = start;
   return r;
+}
+
+// The ids a pass admitted, and the victims it preempted, in its order.
+inline std::vector<std::string> AdmittedIds(const PassResult& result) {
+  std::vector<std::string> ids;
+  for (const Admission& a : result.admitted) ids.push_back(a.job_id);
+  return ids;
+}
+
+inline std::vector<std::string> VictimIds(const PassResult& result) {
+  std::vector<std::string> ids;
+  for (const Preemption& p : result.preempted) ids.push_back(p.victim_id);
+  return ids;
+}
+
+// Why `id` waits after a pass; nullptr when it does not wait.
+inline const WaitReason* ReasonFor(const PassResult& result, const std::string& id) {
+  for (const Waiting& w : result.waiting) {
+    if (w.job_id == id) return &w.reason;
+  }
+  return nullptr;
 }
 
 }  // namespace plinth::sched::testing

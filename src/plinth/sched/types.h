@@ -34,6 +34,9 @@ struct JobRequest {
   Resources per_replica;
   bool preemptible = false;
   int64_t max_runtime_ms = 0;  // 0: unknown (such a job never backfills)
+  // Times the job has been preempted so far: among otherwise equal victims
+  // the least preempted goes first, so that one job does not take every hit.
+  int preemptions = 0;
 };
 
 // One GPU share given to a replica.
@@ -96,11 +99,12 @@ struct WaitReason {
   enum class Kind {
     kNone,
     kUnknownQueue,
-    kQueueQuota,      // the queue's nominal + borrowing limit is used up
-    kCohortQuota,     // the cohort has nothing left to lend
-    kCapacity,        // quota allows it, but no placement is free
-    kReserved,        // would delay a job that has a reservation (backfill)
-    kAwaitingVictims  // preempted jobs are stopping to make room for it
+    kQueueQuota,       // the queue's nominal + borrowing limit is used up
+    kCohortQuota,      // the cohort has nothing left to lend
+    kCapacity,         // quota allows it, but no placement is free
+    kReserved,         // would delay a job that has a reservation (backfill)
+    kAwaitingVictims,  // preempted jobs are stopping to make room for it
+    kPreemptExempt     // it could preempt, but its victims have not run long enough yet
   };
   Kind kind = Kind::kNone;
   std::string flavor;
@@ -114,7 +118,14 @@ struct WaitReason {
   double largest_free = 0;     // kCapacity: largest free GPU block on one node
   std::string reserved_for;    // kReserved: the job holding the reservation
   int64_t reserved_until_ms = 0;
-  int victims = 0;     // kAwaitingVictims
+  int victims = 0;  // kAwaitingVictims
+  // kPreemptExempt: the running job whose exemption ends last among those
+  // the preemption needs, when that is (epoch ms), how long from the pass
+  // that is, and the exemption in force (SchedulerOptions::preempt_exempt_ms).
+  std::string exempt_job;
+  int64_t exempt_until_ms = 0;
+  int64_t exempt_in_ms = 0;
+  int64_t preempt_exempt_ms = 0;
   int jobs_ahead = 0;  // pending jobs ordered before it in its cohort
 };
 
@@ -139,6 +150,11 @@ struct PassResult {
   std::vector<Admission> admitted;
   std::vector<Preemption> preempted;
   std::vector<Waiting> waiting;
+  // When a preemption this pass held back for preempt_exempt_ms becomes
+  // possible (the earliest such time, epoch ms); 0 when none was held back.
+  // A caller that runs passes only when something changes should run one
+  // then: nothing else marks that moment.
+  int64_t next_preemption_ms = 0;
 };
 
 // GPU quantity a request charges to quota: gpus x replicas, or a MIG

@@ -11,6 +11,7 @@
 #include "plinth/common/clock.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/db/database.h"
+#include "plinth/exec/kubernetes_executor.h"
 #include "plinth/exec/local_executor.h"
 #include "plinth/exec/slurm_executor.h"
 #include "plinth/gpu/gpu_source_factory.h"
@@ -150,6 +151,11 @@ class AppImpl final : public App {
       ASSIGN_OR_RETURN(slurm_executor_, exec::SlurmExecutor::Create(*settings.slurm));
       executors["slurm"] = slurm_executor_.get();
     }
+    if (settings.kubernetes) {
+      ASSIGN_OR_RETURN(kubernetes_executor_,
+                       exec::KubernetesExecutor::Create(*settings.kubernetes));
+      executors["kubernetes"] = kubernetes_executor_.get();
+    }
     ASSIGN_OR_RETURN(job_store_, jobs::JobStore::Create(*db_));
     run_tracker_ = std::make_unique<TrackingRunTracker>(*tracking_, clock);
     jobs::JobsConfig jobs;
@@ -165,14 +171,15 @@ class AppImpl final : public App {
     jobs.requeue_lost = settings.requeue_lost;
     jobs.scheduler.backfill = settings.backfill;
     jobs.scheduler.preemption = settings.preemption;
+    jobs.scheduler.preempt_exempt_ms = settings.preempt_exempt_ms;
     ASSIGN_OR_RETURN(
         job_service_,
         jobs::JobService::Create(*job_store_, *gpus_, std::move(executors), run_tracker_.get(),
                                  clock, std::move(jobs), &metrics::Registry::Global()));
     jobs::RegisterJobRoutes(router_, *job_service_);
     job_service_->Start();
-    spdlog::info("jobs: GPU source {}, executors local{}", gpus_->Name(),
-                 slurm_executor_ ? ", slurm" : "");
+    spdlog::info("jobs: GPU source {}, executors local{}{}", gpus_->Name(),
+                 slurm_executor_ ? ", slurm" : "", kubernetes_executor_ ? ", kubernetes" : "");
     return absl::OkStatus();
   }
 
@@ -221,6 +228,7 @@ class AppImpl final : public App {
   std::unique_ptr<gpu::GpuSource> gpus_;
   std::unique_ptr<exec::Executor> local_executor_;
   std::unique_ptr<exec::Executor> slurm_executor_;
+  std::unique_ptr<exec::Executor> kubernetes_executor_;
   std::unique_ptr<jobs::JobStore> job_store_;
   std::unique_ptr<TrackingRunTracker> run_tracker_;
   std::unique_ptr<jobs::JobService> job_service_;

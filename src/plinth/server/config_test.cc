@@ -217,6 +217,67 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
+TEST_F(ConfigFileTest, ReadsTheKubernetesExecutor) {
+  auto config = Load(R"(
+jobs:
+  executor: kubernetes
+executors:
+  kubernetes:
+    kubectl: /usr/local/bin/kubectl
+    kubeconfig: /etc/plinth/kubeconfig
+    context: gpu-cluster
+    namespace: ml-jobs
+    command_timeout_s: 20
+    termination_grace_s: 90
+    server_url: http://plinth.ml.svc:8470
+    env: {HTTPS_PROXY: "http://proxy:3128"}
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->jobs.executor, "kubernetes");
+  ASSERT_TRUE(config->jobs.kubernetes.has_value());
+  const exec::KubernetesOptions& k = *config->jobs.kubernetes;
+  EXPECT_EQ(k.kubectl, "/usr/local/bin/kubectl");
+  EXPECT_EQ(k.kubeconfig, "/etc/plinth/kubeconfig");
+  EXPECT_EQ(k.context, "gpu-cluster");
+  EXPECT_EQ(k.ns, "ml-jobs");
+  EXPECT_EQ(k.command_timeout_s, 20);
+  EXPECT_EQ(k.termination_grace_s, 90);
+  EXPECT_EQ(k.server_url, "http://plinth.ml.svc:8470");
+  EXPECT_EQ(k.env.at("HTTPS_PROXY"), "http://proxy:3128");
+
+  auto defaults = Load("executors:\n  kubernetes: {}\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  ASSERT_TRUE(defaults->jobs.kubernetes.has_value());
+  EXPECT_EQ(defaults->jobs.kubernetes->kubectl, "kubectl");
+  EXPECT_EQ(defaults->jobs.kubernetes->ns, "default");
+  EXPECT_EQ(defaults->jobs.kubernetes->command_timeout_s, 30);
+  EXPECT_FALSE(Load("").value().jobs.kubernetes.has_value());
+}
+
+TEST_F(ConfigFileTest, RejectsBadKubernetesKeys) {
+  EXPECT_THAT(ErrorFor("executors:\n  kubernetes:\n    namespce: ml\n"),
+              HasSubstr("executors.kubernetes.namespce: unknown key"));
+  EXPECT_THAT(ErrorFor("executors:\n  kubernetes:\n    command_timeout_s: 0\n"),
+              HasSubstr("executors.kubernetes.command_timeout_s: must be positive"));
+  EXPECT_THAT(ErrorFor("executors:\n  kubernetes:\n    termination_grace_s: -1\n"),
+              HasSubstr("executors.kubernetes.termination_grace_s: must be >= 0"));
+  EXPECT_THAT(ErrorFor("executors:\n  kubernetes: 5\n"),
+              HasSubstr("executors.kubernetes: expected a mapping"));
+  EXPECT_THAT(ErrorFor("executors:\n  kubernetes:\n    env: [a]\n"),
+              HasSubstr("executors.kubernetes.env: expected a mapping"));
+  EXPECT_THAT(ErrorFor("executors:\n  nomad: {}\n"),
+              HasSubstr("executors.nomad: unknown executor (local needs no settings; use slurm or "
+                        "kubernetes)"));
+}
+
+TEST_F(ConfigFileTest, PreemptExemptTimeIsADuration) {
+  EXPECT_EQ(Load("").value().jobs.preempt_exempt_ms, sched::kDefaultPreemptExemptMs);
+  EXPECT_EQ(Load("jobs:\n  preempt_exempt_time: 2m\n").value().jobs.preempt_exempt_ms, 120000);
+  EXPECT_EQ(Load("jobs:\n  preempt_exempt_time: 0\n").value().jobs.preempt_exempt_ms, 0);
+  EXPECT_THAT(ErrorFor("jobs:\n  preempt_exempt_time: soon\n"),
+              HasSubstr("jobs.preempt_exempt_time: expected a duration"));
+}
+
 TEST(DefaultHomeTest, PlinthHomeThenHome) {
   {
     ScopedEnv home("HOME", "/home/tester");

@@ -1,8 +1,10 @@
 #include "plinth/server/jobs_config.h"
 
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "plinth/common/duration.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/gpu/simulated_gpu_source.h"
 #include "plinth/server/yaml_read.h"
@@ -142,6 +144,14 @@ absl::Status ReadJobs(const YAML::Node& node, JobsSettings& out) {
       RETURN_IF_ERROR(ReadYaml(e.second, at, out.backfill));
     } else if (key == "preemption") {
       RETURN_IF_ERROR(ReadYaml(e.second, at, out.preemption));
+    } else if (key == "preempt_exempt_time") {
+      std::optional<double> seconds =
+          e.second.IsScalar() ? ParseDurationText(e.second.Scalar()) : std::nullopt;
+      if (!seconds) {
+        return absl::InvalidArgumentError(
+            at + ": expected a duration: seconds (60) or e.g. 60s, 5m, 1h; 0 turns it off");
+      }
+      out.preempt_exempt_ms = static_cast<int64_t>(*seconds * 1000);
     } else if (key == "default_priority_class") {
       RETURN_IF_ERROR(ReadYaml(e.second, at, out.default_priority_class));
     } else if (key == "priority_classes") {
@@ -172,13 +182,60 @@ absl::Status ReadJobs(const YAML::Node& node, JobsSettings& out) {
   return absl::OkStatus();
 }
 
+absl::Status ReadStringMap(const YAML::Node& node, const std::string& path,
+                           std::map<std::string, std::string>& out) {
+  RETURN_IF_ERROR(ExpectMap(node, path));
+  for (const auto& v : node) {
+    std::string var = v.first.as<std::string>();
+    RETURN_IF_ERROR(ReadYaml(v.second, absl::StrCat(path, ".", var), out[var]));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadKubernetes(const YAML::Node& node, JobsSettings& out) {
+  exec::KubernetesOptions k8s;
+  RETURN_IF_ERROR(ExpectMap(node, "executors.kubernetes"));
+  for (const auto& s : node) {
+    std::string key = s.first.as<std::string>();
+    std::string at = "executors.kubernetes." + key;
+    if (key == "kubectl") {
+      RETURN_IF_ERROR(ReadYaml(s.second, at, k8s.kubectl));
+    } else if (key == "kubeconfig") {
+      RETURN_IF_ERROR(ReadYaml(s.second, at, k8s.kubeconfig));
+    } else if (key == "context") {
+      RETURN_IF_ERROR(ReadYaml(s.second, at, k8s.context));
+    } else if (key == "namespace") {
+      RETURN_IF_ERROR(ReadYaml(s.second, at, k8s.ns));
+    } else if (key == "command_timeout_s") {
+      RETURN_IF_ERROR(ReadYaml(s.second, at, k8s.command_timeout_s));
+      if (k8s.command_timeout_s <= 0) return absl::InvalidArgumentError(at + ": must be positive");
+    } else if (key == "termination_grace_s") {
+      RETURN_IF_ERROR(ReadYaml(s.second, at, k8s.termination_grace_s));
+      if (k8s.termination_grace_s < 0) return absl::InvalidArgumentError(at + ": must be >= 0");
+    } else if (key == "server_url") {
+      RETURN_IF_ERROR(ReadYaml(s.second, at, k8s.server_url));
+    } else if (key == "env") {
+      RETURN_IF_ERROR(ReadStringMap(s.second, at, k8s.env));
+    } else {
+      return Unknown(at);
+    }
+  }
+  out.kubernetes = k8s;
+  return absl::OkStatus();
+}
+
 absl::Status ReadExecutors(const YAML::Node& node, JobsSettings& out) {
   RETURN_IF_ERROR(ExpectMap(node, "executors"));
   for (const auto& e : node) {
     std::string name = e.first.as<std::string>();
+    if (name == "kubernetes") {
+      RETURN_IF_ERROR(ReadKubernetes(e.second, out));
+      continue;
+    }
     if (name != "slurm") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "executors.", name, ": unknown executor (local needs no settings; use slurm)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("executors.", name,
+                       ": unknown executor (local needs no settings; use slurm or kubernetes)"));
     }
     exec::SlurmOptions slurm;
     RETURN_IF_ERROR(ExpectMap(e.second, "executors.slurm"));
@@ -192,11 +249,7 @@ absl::Status ReadExecutors(const YAML::Node& node, JobsSettings& out) {
       } else if (key == "command_timeout_s") {
         RETURN_IF_ERROR(ReadYaml(s.second, at, slurm.command_timeout_s));
       } else if (key == "env") {
-        RETURN_IF_ERROR(ExpectMap(s.second, at));
-        for (const auto& v : s.second) {
-          std::string var = v.first.as<std::string>();
-          RETURN_IF_ERROR(ReadYaml(v.second, absl::StrCat(at, ".", var), slurm.extra_env[var]));
-        }
+        RETURN_IF_ERROR(ReadStringMap(s.second, at, slurm.extra_env));
       } else {
         return Unknown(at);
       }
