@@ -24,10 +24,6 @@ std::string JobPath(const std::string& id, const std::string& action = "") {
 
 int64_t NowMillis() { return absl::ToUnixMillis(absl::Now()); }
 
-bool IsFinished(const std::string& state) {
-  return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
-}
-
 absl::StatusOr<std::string> ReadSpecFile(const std::string& path) {
   if (path == "-") {
     return std::string(std::istreambuf_iterator<char>(std::cin), {});

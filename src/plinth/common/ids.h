@@ -10,11 +10,12 @@ namespace plinth {
 std::string NewHexId();
 
 // 16 lowercase hex characters that sort by creation time: 44 bits of
-// milliseconds since the epoch, then 20 bits that start at a random value
-// each millisecond and count up within this process (so ids made by one
-// process never repeat and sort in creation order). Database indexes on such
-// ids grow at their end instead of touching a random page per insert.
-// Thread-safe.
+// milliseconds since the epoch, then 19-20 random bits, raised to the
+// previous id + 1 when needed, so ids made by one process strictly increase
+// (two processes collide only by drawing the same bits in the same
+// millisecond). Database indexes on such ids grow at their end instead of
+// touching a random page per insert. Not secret: they reveal the creation
+// time. Thread-safe.
 std::string NewTimeOrderedId();
 
 // `bytes` random bytes, hex encoded; for secrets such as API tokens.

@@ -393,7 +393,9 @@ absl::Status KubernetesExecutor::Abandon(const std::string& log_dir) {
   if (!job.ok() || !(*job)["metadata"].is_object() || !(*job)["metadata"]["name"].is_string()) {
     return absl::OkStatus();  // not a Job this executor applied
   }
-  return Kill(FormatHandle({options_.ns, (*job)["metadata"]["name"].get<std::string>(), log_dir}));
+  // The namespace it was applied in, even if the configuration changed since.
+  std::string ns = (*job)["metadata"].value("namespace", options_.ns);
+  return Kill(FormatHandle({ns, (*job)["metadata"]["name"].get<std::string>(), log_dir}));
 }
 
 }  // namespace plinth::exec

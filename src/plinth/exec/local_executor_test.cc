@@ -247,6 +247,14 @@ TEST_F(LocalExecutorTest, ReplicaIsLostWhenItsSupervisorVanishes) {
       WaitFor([&] { return Slurp(absl::StrCat("/proc/", rec.pid, "/comm")) == "sleep\n"; }));
   ::kill(rec.shim_pid, SIGKILL);
   ::kill(-rec.pgid, SIGKILL);
+  // The command is dead too (a zombie until reaped) before the executor
+  // looks: on a busy machine it could otherwise still be dying, which the
+  // executor reports differently ("its command ... is still running").
+  ASSERT_TRUE(WaitFor([&] {
+    std::string stat = Slurp(absl::StrCat("/proc/", rec.pid, "/stat"));
+    size_t paren = stat.rfind(") ");
+    return paren == std::string::npos || stat[paren + 2] == 'Z';
+  }));
   ReplicaStatus status = WaitDone(handle);
   EXPECT_EQ(status.state, ReplicaState::kLost);
   EXPECT_EQ(status.message, "supervisor process vanished without an exit status");

@@ -301,7 +301,7 @@ absl::Status SlurmExecutor::Kill(const std::string& handle) {
 
 absl::Status SlurmExecutor::Abandon(const std::string& log_dir) {
   // Replicas run with --chdir=<log_dir>: find the queued or running ones there.
-  absl::StatusOr<CommandResult> run = cli_->Run("squeue", {"-h", "-o", "%i|%Z"});
+  absl::StatusOr<CommandResult> run = cli_->Run("squeue", {"-h", "--me", "-o", "%i|%Z"});
   if (!run.ok()) return run.status();
   if (run->exit_code != 0) {
     return absl::UnavailableError(absl::StrCat("squeue failed: ", ErrorLine(run->err)));

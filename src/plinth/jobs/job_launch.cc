@@ -112,7 +112,16 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
     std::filesystem::create_directories(record.log_dir, ec);
     job.replicas.push_back(std::move(record));
   }
-  Persist(job, {});
+  changed_ = true;
+  if (absl::Status intent = store_.Update(job, {}); !intent.ok()) {
+    // Without this record a crash could orphan what starts: start nothing.
+    job.replicas.clear();
+    job.message = absl::StrCat("cannot record the launch: ", intent.message());
+    job.state = JobState::kRunning;  // Requeue accounts from a running state
+    Requeue(job, now + config_.unavailable_retry_ms, events);
+    Persist(job, std::move(events));
+    return;
+  }
   std::map<std::string, int> per_node;  // LOCAL_RANK: replicas already on that node
   std::vector<std::string> placed;
   for (int i = 0; i < static_cast<int>(job.allocation.replicas.size()); ++i) {
@@ -164,13 +173,23 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
         executor ? executor->Launch(spec)
                  : absl::FailedPreconditionError("executor " + job.executor + " is not configured");
     if (!handle.ok()) {
-      for (const ReplicaRecord& started : job.replicas) {
-        if (!started.handle.empty()) (void)executor->Kill(started.handle);
+      // Stop what started; a replica that cannot be stopped now (the
+      // backend is down) stays "launching" for AbandonInterruptedLaunch to
+      // retry. The failed one may exist anyway (a timed-out sbatch/apply).
+      std::vector<ReplicaRecord> unstopped;
+      for (ReplicaRecord& r : job.replicas) {
+        if (r.index > i || !executor) continue;
+        absl::Status stopped =
+            r.handle.empty() ? executor->Abandon(r.log_dir) : executor->Kill(r.handle);
+        if (!stopped.ok()) {
+          r.state = "launching";
+          unstopped.push_back(r);
+        }
       }
-      job.replicas.clear();
+      job.replicas = std::move(unstopped);
       std::string why =
           absl::StrCat("replica ", i, " could not start: ", handle.status().message());
-      if (absl::IsUnavailable(handle.status())) {
+      if (absl::IsUnavailable(handle.status()) || !job.replicas.empty()) {
         job.message = why;
         job.state = JobState::kRunning;  // Requeue accounts from a running state
         Requeue(job, now + config_.unavailable_retry_ms, events);

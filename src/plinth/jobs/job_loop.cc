@@ -1,5 +1,6 @@
 // The loop thread's work: follow running replicas, move jobs through their
 // states, run the scheduler and apply its decisions.
+#include <algorithm>
 #include <csignal>
 
 #include "absl/strings/str_cat.h"
@@ -54,9 +55,12 @@ void JobService::Tick(bool woken_by_inbox) {
       Advance(job);
     }
   }
+  now = clock_.NowMillis();  // polling may have taken a while
   if (!changed_ && now < next_pass_ms_) return;
   if (last_pass_cost_ > std::chrono::milliseconds(5) &&
-      std::chrono::steady_clock::now() - last_pass_end_ < 9 * last_pass_cost_) {
+      std::chrono::steady_clock::now() - last_pass_end_ <
+          std::min<std::chrono::steady_clock::duration>(9 * last_pass_cost_,
+                                                        std::chrono::seconds(2))) {
     return;  // a big backlog: let the last pass's cost pay off first
   }
   changed_ = false;
@@ -318,7 +322,8 @@ void JobService::Schedule() {
   snapshot.now_ms = now;
   snapshot.nodes = nodes_;
   snapshot.queues = config_.queues;
-  for (const auto& [id, job] : active_) {
+  auto launching = [](const ReplicaRecord& r) { return r.state == "launching"; };
+  for (auto& [id, job] : active_) {
     if (HoldsResources(job.state)) {
       sched::RunningJob r;
       r.request = ToRequest(job);
@@ -328,6 +333,10 @@ void JobService::Schedule() {
       r.preempted_for = job.preempted_for;
       snapshot.running.push_back(std::move(r));
     } else if (job.state == JobState::kPending && job.not_before_ms <= now) {
+      if (std::any_of(job.replicas.begin(), job.replicas.end(), launching) &&
+          !AbandonInterruptedLaunch(job)) {
+        continue;  // an earlier attempt may still run somewhere: not yet
+      }
       snapshot.pending.push_back(ToRequest(job));
     } else if (job.state == JobState::kPending) {
       next_pass_ms_ = std::min(next_pass_ms_, job.not_before_ms);  // its backoff ends

@@ -88,7 +88,7 @@ absl::Status JobService::Recover() {
       Persist(job, {{clock_.NowMillis(), "REATTACHING",
                      "server restarted; following the job's replicas again"}});
     } else if (job.state == JobState::kPending) {
-      AbandonInterruptedLaunch(job);
+      (void)AbandonInterruptedLaunch(job);
     }
     active_[job.id] = std::move(job);
   }
@@ -98,11 +98,15 @@ absl::Status JobService::Recover() {
 }
 
 // A pending job with replicas still "launching" was being started when the
-// server died: stop whatever of it did start (its handles were never
-// recorded), and let it wait for its next attempt.
-void JobService::AbandonInterruptedLaunch(Job& job) {
+// server died (or a failed launch could not stop what it had started):
+// stop whatever of it did start, since its handles were never recorded.
+// Returns whether none is left; a replica the executor cannot reach yet
+// stays "launching" and the job waits unavailable_retry_ms to try again,
+// so a new attempt never runs beside an unseen earlier one.
+bool JobService::AbandonInterruptedLaunch(Job& job) {
   exec::Executor* executor = ExecutorFor(job);
-  int stopped = 0;
+  int64_t now = clock_.NowMillis();
+  int stopped = 0, left = 0;
   for (ReplicaRecord& r : job.replicas) {
     if (r.state != "launching") continue;
     absl::Status status =
@@ -110,17 +114,34 @@ void JobService::AbandonInterruptedLaunch(Job& job) {
     if (!status.ok()) {
       spdlog::warn("jobs: cannot stop replica {} of job {} in {}: {}", r.index, job.id, r.log_dir,
                    status.ToString());
+      ++left;
+      continue;
     }
     r.state = "abandoned";
-    r.message = "the server restarted while it was starting";
+    r.message = "stopped: its launch was never recorded";
     ++stopped;
   }
-  if (stopped == 0) return;
-  job.queued_since_ms = clock_.NowMillis();
-  job.message = "waiting (the server restarted while starting it)";
-  Persist(job, {{clock_.NowMillis(), "REQUEUED",
-                 absl::StrCat("server restarted while starting attempt ", job.attempts,
-                              "; stopped what had started; back in the queue")}});
+  if (stopped == 0 && left == 0) return true;
+  job.queued_since_ms = now;
+  job.allocation = {};
+  job.borrowing = false;
+  std::vector<JobEvent> events;
+  if (left > 0) {
+    job.not_before_ms = now + config_.unavailable_retry_ms;
+    job.message = absl::StrCat("waiting to stop ", left,
+                               " replica(s) of an interrupted launch (executor unreachable)");
+    events.push_back({now, "WARNING",
+                      absl::StrCat("cannot stop ", left, " replica(s) of attempt ", job.attempts,
+                                   " yet; trying again before it starts anew")});
+  } else {
+    job.message = "waiting (an interrupted launch was stopped)";
+    events.push_back({now, "REQUEUED",
+                      absl::StrCat("attempt ", job.attempts,
+                                   " was interrupted while starting; stopped what had started; "
+                                   "back in the queue")});
+  }
+  Persist(job, std::move(events));
+  return left == 0;
 }
 
 void JobService::Start() {

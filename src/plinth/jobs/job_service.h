@@ -100,7 +100,7 @@ class JobService {
     std::function<void()> run;  // executed on the loop thread
   };
   absl::Status Recover();
-  void AbandonInterruptedLaunch(Job& job);
+  bool AbandonInterruptedLaunch(Job& job);
   absl::Status ResolveSpec(const http::Principal& who, JobSpec& spec, int* priority) const;
   absl::Status CheckFeasible(const JobSpec& spec, int priority) const;
   absl::StatusOr<Job> GetAuthorized(const http::Principal& who, const std::string& id);
@@ -141,9 +141,9 @@ class JobService {
   bool changed_ = true;
   int64_t next_pass_ms_ = 0;
   // With a large backlog a pass is costly: passes then keep at least 9x
-  // their own duration apart (at most a tenth of a core), so a burst of
-  // submissions is not starved of CPU; a 20 ms pass still runs 5 times a
-  // second.
+  // their own duration apart (at most a tenth of a core; at most 2 s), so
+  // a burst of submissions is not starved of CPU; a 20 ms pass still runs
+  // 5 times a second.
   std::chrono::steady_clock::time_point last_pass_end_;
   std::chrono::steady_clock::duration last_pass_cost_{};
   int64_t last_metrics_ms_ = 0;

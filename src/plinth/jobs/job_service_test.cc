@@ -22,7 +22,10 @@ class ScriptedExecutor final : public exec::Executor {
   std::string Name() const override { return "local"; }
   absl::StatusOr<std::string> Launch(const exec::LaunchSpec& spec) override {
     if (!launch_error.ok()) return launch_error;
-    if (on_launch) on_launch(spec);
+    if (on_launch) {
+      absl::Status status = on_launch(spec);
+      if (!status.ok()) return status;
+    }
     std::string handle =
         spec.job_id + "/" + std::to_string(spec.replica) + "/" + std::to_string(++launches);
     specs[handle] = spec;
@@ -38,6 +41,7 @@ class ScriptedExecutor final : public exec::Executor {
     return absl::OkStatus();
   }
   absl::Status Kill(const std::string& handle) override {
+    if (!kill_error.ok()) return kill_error;
     kills.push_back(handle);
     if (status[handle].state == exec::ReplicaState::kRunning) {
       status[handle] = {exec::ReplicaState::kFailed, 0, SIGKILL, "killed by SIGKILL"};
@@ -46,6 +50,7 @@ class ScriptedExecutor final : public exec::Executor {
   }
 
   absl::Status Abandon(const std::string& log_dir) override {
+    if (!abandon_error.ok()) return abandon_error;
     abandoned.push_back(log_dir);
     for (const auto& [handle, spec] : specs) {
       if (spec.log_dir == log_dir) (void)Kill(handle);
@@ -71,7 +76,8 @@ class ScriptedExecutor final : public exec::Executor {
   std::vector<std::pair<std::string, int>> signals;
   std::vector<std::string> kills;
   std::vector<std::string> abandoned;
-  std::function<void(const exec::LaunchSpec&)> on_launch;
+  std::function<absl::Status(const exec::LaunchSpec&)> on_launch;
+  absl::Status kill_error, abandon_error;
   absl::Status launch_error;
   bool exit_on_signal = false;
   int launches = 0;
@@ -441,6 +447,7 @@ TEST_F(JobServiceTest, ALaunchCutShortByACrashIsStoppedAtRestart) {
   std::optional<Job> on_record;
   executor_.on_launch = [&](const exec::LaunchSpec& spec) {
     if (spec.replica == 1) on_record = *store_->Get(job.id);  // what a crash would leave
+    return absl::OkStatus();
   };
   service_->Tick();
   ASSERT_TRUE(on_record.has_value());
@@ -463,6 +470,66 @@ TEST_F(JobServiceTest, ALaunchCutShortByACrashIsStoppedAtRestart) {
   EXPECT_EQ(again.state, JobState::kRunning);
   EXPECT_EQ(again.attempts, 2);
   EXPECT_EQ(executor_.Running(job.id).size(), 2u);
+}
+
+// The backend is down at restart: nothing new starts until the earlier
+// attempt's replicas could be stopped.
+TEST_F(JobServiceTest, AnInterruptedLaunchIsStoppedBeforeTheJobStartsAgain) {
+  Job job = Submit(Spec(1));
+  std::optional<Job> on_record;
+  executor_.on_launch = [&](const exec::LaunchSpec&) {
+    on_record = *store_->Get(job.id);
+    return absl::OkStatus();
+  };
+  service_->Tick();
+  executor_.on_launch = nullptr;
+  ASSERT_TRUE(store_->Update(*on_record, {}).ok());
+  executor_.abandon_error = absl::UnavailableError("slurmctld is down");
+
+  Restart();
+  Job waiting = Get(job.id);
+  EXPECT_EQ(waiting.state, JobState::kPending);
+  EXPECT_EQ(waiting.replicas[0].state, "launching");
+  EXPECT_EQ(EventTypes(job.id).back(), "WARNING");
+  clock_.AdvanceMillis(config_.unavailable_retry_ms);
+  service_->Tick();  // still unreachable: the job must not start beside its old replica
+  EXPECT_EQ(Get(job.id).state, JobState::kPending);
+  EXPECT_EQ(executor_.Running(job.id).size(), 1u);
+
+  executor_.abandon_error = absl::OkStatus();
+  clock_.AdvanceMillis(config_.unavailable_retry_ms);
+  service_->Tick();
+  Job again = Get(job.id);
+  EXPECT_EQ(again.state, JobState::kRunning);
+  EXPECT_EQ(again.attempts, 2);
+  EXPECT_EQ(executor_.Running(job.id).size(), 1u);  // the new one only
+  EXPECT_EQ(executor_.abandoned.size(), 1u);
+}
+
+// A gang whose second replica cannot start while the first cannot be
+// stopped either: the first is kept on record and stopped later.
+TEST_F(JobServiceTest, AReplicaThatCannotBeStoppedAfterAFailedLaunchIsRetried) {
+  Job job = Submit(Spec(1, 2));
+  executor_.on_launch = [&](const exec::LaunchSpec& spec) {
+    return spec.replica == 1 ? absl::UnavailableError("API server unreachable") : absl::OkStatus();
+  };
+  executor_.kill_error = absl::UnavailableError("API server unreachable");
+  executor_.abandon_error = absl::UnavailableError("API server unreachable");
+  service_->Tick();
+  Job requeued = Get(job.id);
+  EXPECT_EQ(requeued.state, JobState::kPending);
+  ASSERT_EQ(requeued.replicas.size(), 2u);  // replica 0 started, replica 1 may have
+  EXPECT_EQ(requeued.replicas[0].state, "launching");
+  EXPECT_EQ(executor_.Running(job.id).size(), 1u);
+
+  executor_.on_launch = nullptr;
+  executor_.kill_error = executor_.abandon_error = absl::OkStatus();
+  clock_.AdvanceMillis(config_.unavailable_retry_ms);
+  service_->Tick();
+  Job again = Get(job.id);
+  EXPECT_EQ(again.state, JobState::kRunning);
+  EXPECT_EQ(again.attempts, 2);
+  EXPECT_EQ(executor_.Running(job.id).size(), 2u);  // the new gang only
 }
 
 TEST_F(JobServiceTest, LostReplicasAreRequeued) {
