@@ -99,6 +99,28 @@ resources: {{gpus: 0.5, cpus: 1, memory: 512Mi}}
     assert tags["plinth.job_id"] == job["id"]
 
 
+def test_jobs_get_a_token_on_a_server_that_requires_them(jobs_server):
+    server = jobs_server()
+    r = server.call("POST", "/api/v1/tokens", json={"name": "admin", "team": "default", "role": "admin"})
+    assert r.status_code == 200, r.text
+    admin = r.json()["secret"]  # from now on every call needs a token
+    assert server.call("GET", "/api/v1/jobs").status_code == 401
+    job = submit(server, {"name": "mlflow-step", "resources": {"gpus": 0.5},
+                          "command": ["/usr/bin/python3", f"{HERE}/jobs/log_metric.py"]},
+                 token=admin)
+    deadline = time.time() + 60
+    while get(server, job["id"], token=admin)["state"] not in ("SUCCEEDED", "FAILED"):
+        assert time.time() < deadline
+        time.sleep(0.1)
+    job = get(server, job["id"], token=admin)
+    assert job["state"] == "SUCCEEDED", job
+    run = server.mlflow("GET", "runs/get", {"run_id": job["run_id"]}, token=admin)["run"]
+    assert {m["key"]: m["value"] for m in run["data"]["metrics"]}["loss"] == pytest.approx(1 / 3)
+    # The job's own token (team default, role member) is revoked once it ends.
+    names = [t["name"] for t in server.call("GET", "/api/v1/tokens", token=admin).json()["tokens"]]
+    assert names == ["admin"], names
+
+
 def test_pytorchjob_manifest_runs_a_real_gloo_gang(jobs_server):
     server = jobs_server()
     container = {"name": "pytorch", "image": "unused:latest",

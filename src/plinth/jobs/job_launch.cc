@@ -89,6 +89,16 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
           {now, "WARNING", absl::StrCat("no MLflow run for this job: ", run.status().message())});
     }
   }
+  std::string token;  // never stored: only the replicas' environment has it
+  if (credentials_) {
+    absl::StatusOr<std::string> issued = credentials_->Issue(job.spec.team, job.id);
+    if (issued.ok()) {
+      token = *issued;
+    } else {
+      events.push_back(
+          {now, "WARNING", absl::StrCat("no API token for this job: ", issued.status().message())});
+    }
+  }
   if (job.spec.pytorch) {
     job.master_port = job.spec.master_port > 0  ? job.spec.master_port
                       : job.executor == "local" ? FreeLocalPort()
@@ -142,6 +152,11 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
     spec.env["PLINTH_ATTEMPT"] = absl::StrCat(job.attempts);
     spec.env["MLFLOW_TRACKING_URI"] = config_.server_url;
     if (!job.run_id.empty()) spec.env["MLFLOW_RUN_ID"] = job.run_id;
+    if (!token.empty()) {
+      // A token the spec sets itself wins.
+      spec.env.emplace("MLFLOW_TRACKING_TOKEN", token);
+      spec.env.emplace("PLINTH_TOKEN", token);
+    }
     std::string visible = absl::StrJoin(record.devices, ",");
     spec.env["CUDA_VISIBLE_DEVICES"] = visible;  // empty: a CPU job sees no GPU
     spec.env["NVIDIA_VISIBLE_DEVICES"] = visible.empty() ? "void" : visible;

@@ -260,6 +260,12 @@ void JobService::Finish(Job& job, JobState state, const std::string& message,
   job.stop_deadline_ms = 0;
   events.push_back({now, StateName(state), message});
   metrics_->finished.WithLabels({job.spec.queue, StateName(state)}).Increment();
+  if (credentials_ && job.attempts > 0) {  // a job never started got no token
+    absl::Status revoked = credentials_->Revoke(job.id);
+    if (!revoked.ok()) {
+      spdlog::warn("jobs: cannot revoke the token of job {}: {}", job.id, revoked.ToString());
+    }
+  }
   if (runs_ && !job.run_id.empty()) {
     absl::Status status = runs_->EndRun(job.run_id, RunStatusFor(state));
     if (!status.ok()) spdlog::warn("jobs: cannot end run {}: {}", job.run_id, status.ToString());

@@ -28,11 +28,13 @@ std::string Gpus(double amount) {
 
 JobService::JobService(JobStore& store, gpu::GpuSource& gpus,
                        std::map<std::string, exec::Executor*> executors, RunTracker* runs,
-                       Clock& clock, JobsConfig config, metrics::Registry* metrics)
+                       Clock& clock, JobsConfig config, metrics::Registry* metrics,
+                       JobCredentials* credentials)
     : store_(store),
       gpus_(gpus),
       executors_(std::move(executors)),
       runs_(runs),
+      credentials_(credentials),
       clock_(clock),
       config_(std::move(config)),
       scheduler_(config_.scheduler),
@@ -42,7 +44,8 @@ JobService::~JobService() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(
     JobStore& store, gpu::GpuSource& gpus, std::map<std::string, exec::Executor*> executors,
-    RunTracker* runs, Clock& clock, JobsConfig config, metrics::Registry* metrics) {
+    RunTracker* runs, Clock& clock, JobsConfig config, metrics::Registry* metrics,
+    JobCredentials* credentials) {
   bool has_default = false;
   for (const sched::QueueConfig& q : config.queues) has_default |= q.name == kDefaultQueue;
   if (!has_default) {
@@ -59,8 +62,8 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("jobs.executor: '", config.default_executor, "' is not configured"));
   }
-  std::unique_ptr<JobService> service(
-      new JobService(store, gpus, std::move(executors), runs, clock, std::move(config), metrics));
+  std::unique_ptr<JobService> service(new JobService(store, gpus, std::move(executors), runs, clock,
+                                                     std::move(config), metrics, credentials));
   ASSIGN_OR_RETURN(service->nodes_, gpus.Discover());
   if (service->nodes_.empty()) {
     // No GPUs here (no NVML): this host still runs CPU jobs.

@@ -30,6 +30,7 @@
 #include "plinth/gpu/gpu_source.h"
 #include "plinth/http/message.h"
 #include "plinth/jobs/job.h"
+#include "plinth/jobs/job_credentials.h"
 #include "plinth/jobs/job_store.h"
 #include "plinth/jobs/run_tracker.h"
 #include "plinth/metrics/registry.h"
@@ -62,7 +63,8 @@ class JobService {
  public:
   static absl::StatusOr<std::unique_ptr<JobService>> Create(
       JobStore& store, gpu::GpuSource& gpus, std::map<std::string, exec::Executor*> executors,
-      RunTracker* runs, Clock& clock, JobsConfig config, metrics::Registry* metrics);
+      RunTracker* runs, Clock& clock, JobsConfig config, metrics::Registry* metrics,
+      JobCredentials* credentials = nullptr);
   ~JobService();
 
   void Start();  // the loop thread
@@ -94,7 +96,7 @@ class JobService {
  private:
   JobService(JobStore& store, gpu::GpuSource& gpus,
              std::map<std::string, exec::Executor*> executors, RunTracker* runs, Clock& clock,
-             JobsConfig config, metrics::Registry* metrics);
+             JobsConfig config, metrics::Registry* metrics, JobCredentials* credentials);
 
   struct Command {
     std::function<void()> run;  // executed on the loop thread
@@ -127,6 +129,7 @@ class JobService {
   gpu::GpuSource& gpus_;
   std::map<std::string, exec::Executor*> executors_;
   RunTracker* runs_;
+  JobCredentials* credentials_;  // null: jobs get no token
   Clock& clock_;
   JobsConfig config_;
   sched::Scheduler scheduler_;

@@ -96,6 +96,19 @@ class FakeRuns final : public RunTracker {
   std::map<std::string, std::string> ended;
 };
 
+class FakeCredentials final : public JobCredentials {
+ public:
+  absl::StatusOr<std::string> Issue(const std::string& team, const std::string& job_id) override {
+    issued.push_back(team + "/" + job_id);
+    return "plt_" + job_id;
+  }
+  absl::Status Revoke(const std::string& job_id) override {
+    revoked.push_back(job_id);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> issued, revoked;
+};
+
 http::Principal Admin() { return {false, "", "default", "admin"}; }
 http::Principal Member(const std::string& team) { return {true, "t", team, "member"}; }
 
@@ -131,7 +144,7 @@ class JobServiceTest : public ::testing::Test {
     service_.reset();
     registry_ = std::make_unique<metrics::Registry>();
     auto service = JobService::Create(*store_, *gpus_, {{"local", &executor_}}, &runs_, clock_,
-                                      config_, registry_.get());
+                                      config_, registry_.get(), &credentials_);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = std::move(*service);
   }
@@ -167,6 +180,7 @@ class JobServiceTest : public ::testing::Test {
   std::unique_ptr<gpu::SimulatedGpuSource> gpus_;
   ScriptedExecutor executor_;
   FakeRuns runs_;
+  FakeCredentials credentials_;
   FakeClock clock_;
   JobsConfig config_;
   std::unique_ptr<metrics::Registry> registry_;
@@ -202,6 +216,29 @@ TEST_F(JobServiceTest, RunsAJobToSuccessWithItsEnvironment) {
   auto usage = service_->Usage("team");
   ASSERT_TRUE(usage.ok());
   EXPECT_DOUBLE_EQ((*usage)[0].gpu_seconds, 60);
+}
+
+// On a server with tokens, an unmodified MLflow script in the job needs one.
+TEST_F(JobServiceTest, ReplicasGetTheJobsTokenUntilItEnds) {
+  JobSpec spec = Spec(1, 2);
+  spec.team = "default";
+  Job job = Submit(spec);
+  JobSpec own = Spec(1);
+  own.env["MLFLOW_TRACKING_TOKEN"] = "plt_mine";
+  Job other = Submit(own);
+  service_->Tick();
+  for (const std::string& handle : executor_.Running(job.id)) {
+    EXPECT_EQ(executor_.specs.at(handle).env.at("MLFLOW_TRACKING_TOKEN"), "plt_" + job.id);
+    EXPECT_EQ(executor_.specs.at(handle).env.at("PLINTH_TOKEN"), "plt_" + job.id);
+  }
+  EXPECT_EQ(credentials_.issued.front(), "default/" + job.id);  // one per attempt, not replica
+  std::string mine = executor_.Running(other.id).at(0);
+  EXPECT_EQ(executor_.specs.at(mine).env.at("MLFLOW_TRACKING_TOKEN"), "plt_mine");
+  EXPECT_TRUE(credentials_.revoked.empty());
+  for (const std::string& handle : executor_.Running(job.id)) executor_.Exit(handle, 0);
+  service_->Tick();
+  ASSERT_EQ(Get(job.id).state, JobState::kSucceeded);
+  EXPECT_EQ(credentials_.revoked, (std::vector<std::string>{job.id}));
 }
 
 TEST_F(JobServiceTest, CpuJobsSeeNoGpu) {

@@ -44,6 +44,31 @@ class TrackingRunLookup final : public registry::RunLookup {
   tracking::TrackingStore& store_;
 };
 
+// Jobs' API tokens, named "job-<id>", of the job's team with role member.
+class TokenJobCredentials final : public jobs::JobCredentials {
+ public:
+  TokenJobCredentials(auth::TokenStore& tokens, bool require_tokens)
+      : tokens_(tokens), require_tokens_(require_tokens) {}
+  absl::StatusOr<std::string> Issue(const std::string& team, const std::string& job_id) override {
+    if (!require_tokens_ && !tokens_.HasTokens()) return std::string();  // anonymous works
+    RETURN_IF_ERROR(Revoke(job_id));  // a new attempt: the old token goes
+    ASSIGN_OR_RETURN(auth::CreatedToken created, tokens_.CreateToken(Name(job_id), team, "member"));
+    return created.secret;
+  }
+  absl::Status Revoke(const std::string& job_id) override {
+    ASSIGN_OR_RETURN(std::vector<auth::Token> all, tokens_.ListTokens());
+    for (const auth::Token& t : all) {
+      if (t.name == Name(job_id)) RETURN_IF_ERROR(tokens_.RevokeToken(t.id));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static std::string Name(const std::string& job_id) { return "job-" + job_id; }
+  auth::TokenStore& tokens_;
+  bool require_tokens_;
+};
+
 // Each job's MLflow run lives in its team's "jobs-<team>" experiment.
 class TrackingRunTracker final : public jobs::RunTracker {
  public:
@@ -158,6 +183,8 @@ class AppImpl final : public App {
     }
     ASSIGN_OR_RETURN(job_store_, jobs::JobStore::Create(*db_));
     run_tracker_ = std::make_unique<TrackingRunTracker>(*tracking_, clock);
+    job_credentials_ = std::make_unique<TokenJobCredentials>(
+        *tokens_, config.require_tokens || (!IsLoopback(config.host) && !config.insecure));
     jobs::JobsConfig jobs;
     jobs.queues = settings.queues;
     jobs.priority_classes = settings.priority_classes;
@@ -172,10 +199,10 @@ class AppImpl final : public App {
     jobs.scheduler.backfill = settings.backfill;
     jobs.scheduler.preemption = settings.preemption;
     jobs.scheduler.preempt_exempt_ms = settings.preempt_exempt_ms;
-    ASSIGN_OR_RETURN(
-        job_service_,
-        jobs::JobService::Create(*job_store_, *gpus_, std::move(executors), run_tracker_.get(),
-                                 clock, std::move(jobs), &metrics::Registry::Global()));
+    ASSIGN_OR_RETURN(job_service_,
+                     jobs::JobService::Create(
+                         *job_store_, *gpus_, std::move(executors), run_tracker_.get(), clock,
+                         std::move(jobs), &metrics::Registry::Global(), job_credentials_.get()));
     jobs::RegisterJobRoutes(router_, *job_service_);
     job_service_->Start();
     spdlog::info("jobs: GPU source {}, executors local{}{}", gpus_->Name(),
@@ -231,6 +258,7 @@ class AppImpl final : public App {
   std::unique_ptr<exec::Executor> kubernetes_executor_;
   std::unique_ptr<jobs::JobStore> job_store_;
   std::unique_ptr<TrackingRunTracker> run_tracker_;
+  std::unique_ptr<TokenJobCredentials> job_credentials_;
   std::unique_ptr<jobs::JobService> job_service_;
   http::Router router_;
   // Declared last: destroyed first, so no handler runs against closed stores.
