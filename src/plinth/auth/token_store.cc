@@ -146,6 +146,20 @@ absl::Status TokenStore::RevokeToken(const std::string& id) {
   return RefreshHasTokens();
 }
 
+absl::Status TokenStore::RevokeTokensNamed(const std::string& name) {
+  int64_t revoked = 0;
+  RETURN_IF_ERROR(db_.Write([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(revoked, s.Execute("DELETE FROM api_tokens WHERE name = ?", {name}));
+    return absl::OkStatus();
+  }));
+  if (revoked == 0) return absl::OkStatus();
+  {
+    std::lock_guard lock(mu_);
+    cache_.clear();
+  }
+  return RefreshHasTokens();
+}
+
 absl::StatusOr<http::Principal> TokenStore::Verify(const std::string& secret) {
   std::string hash = Sha256Hex(secret);
   {

@@ -53,6 +53,9 @@ class TokenStore {
                                            const std::string& role);
   absl::StatusOr<std::vector<Token>> ListTokens();
   absl::Status RevokeToken(const std::string& id);
+  // Revokes every token called `name` (none is fine): one statement, for
+  // callers that name their tokens, such as the jobs' "job-<id>".
+  absl::Status RevokeTokensNamed(const std::string& name);
 
   // The principal for a presented secret; Unauthenticated when unknown.
   absl::StatusOr<http::Principal> Verify(const std::string& secret);

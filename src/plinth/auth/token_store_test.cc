@@ -192,6 +192,19 @@ TEST_F(TokenStoreTest, VerifyKnownAndUnknownSecrets) {
   }
 }
 
+TEST_F(TokenStoreTest, RevokeTokensNamedRevokesThoseOnly) {
+  CreatedToken keep = MustCreate("keep", "default", "admin");
+  CreatedToken first = MustCreate("job-1", "default", "member");
+  CreatedToken second = MustCreate("job-1", "default", "member");
+  ASSERT_TRUE(store_->Verify(first.secret).ok());  // now cached
+  ASSERT_TRUE(store_->RevokeTokensNamed("job-1").ok());
+  EXPECT_FALSE(store_->Verify(first.secret).ok());
+  EXPECT_FALSE(store_->Verify(second.secret).ok());
+  EXPECT_TRUE(store_->Verify(keep.secret).ok());
+  EXPECT_TRUE(store_->RevokeTokensNamed("job-1").ok());  // none left: fine
+  EXPECT_EQ(store_->ListTokens()->size(), 1u);
+}
+
 TEST_F(TokenStoreTest, RevokeInvalidatesACachedVerification) {
   CreatedToken keep = MustCreate("keep", "default", "admin");
   CreatedToken gone = MustCreate("gone", "default", "admin");

@@ -83,32 +83,41 @@ Json ContainerEnv(const LaunchSpec& spec, const KubernetesManifestOptions& optio
 }
 
 absl::StatusOr<Json> Resources(const LaunchSpec& spec) {
+  double gpus = spec.gpus;
   if (auto fraction = spec.env.find("PLINTH_GPU_FRACTION"); fraction != spec.env.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Kubernetes hands out whole GPUs and MIG slices only; this job asks for ", fraction->second,
-        " of a GPU: ask for resources.gpus: 1 or a MIG profile, or run it ",
-        "with the local or slurm executor"));
+    if (!absl::SimpleAtod(fraction->second, &gpus)) gpus = 0.5;  // a fraction, whatever it is
   }
-  if (spec.gpus < 0) return absl::InvalidArgumentError("the GPU count must not be negative");
-  Json limits = Json::object();
-  if (spec.gpus > 0) limits["nvidia.com/gpu"] = spec.gpus;
-  if (!spec.mig_profile.empty()) {
-    for (char c : spec.mig_profile) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '+') {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "'", spec.mig_profile, "' is not a MIG profile name (like 1g.10gb or 3g.40gb)"));
-      }
-    }
-    limits[absl::StrCat("nvidia.com/mig-", absl::AsciiStrToLower(spec.mig_profile))] = 1;
-  }
-  if (spec.cpus > 0) {
-    limits["cpu"] = absl::StrCat(std::max<int64_t>(1, static_cast<int64_t>(spec.cpus * 1000)), "m");
-  }
-  if (spec.memory_mib > 0) limits["memory"] = absl::StrCat(spec.memory_mib, "Mi");
-  return limits;
+  return KubernetesLimits(gpus, spec.mig_profile, spec.cpus, spec.memory_mib);
 }
 
 }  // namespace
+
+absl::StatusOr<Json> KubernetesLimits(double gpus, const std::string& mig_profile, double cpus,
+                                      int64_t memory_mib) {
+  if (gpus > 0 && gpus < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Kubernetes hands out whole GPUs and MIG slices only; this job asks for ",
+                     gpus, " of a GPU: ask for resources.gpus: 1 or a MIG profile, or run it ",
+                     "with the local or slurm executor"));
+  }
+  if (gpus < 0) return absl::InvalidArgumentError("the GPU count must not be negative");
+  Json limits = Json::object();
+  if (gpus >= 1) limits["nvidia.com/gpu"] = static_cast<int64_t>(gpus);
+  if (!mig_profile.empty()) {
+    for (char c : mig_profile) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '+') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'", mig_profile, "' is not a MIG profile name (like 1g.10gb or 3g.40gb)"));
+      }
+    }
+    limits[absl::StrCat("nvidia.com/mig-", absl::AsciiStrToLower(mig_profile))] = 1;
+  }
+  if (cpus > 0) {
+    limits["cpu"] = absl::StrCat(std::max<int64_t>(1, static_cast<int64_t>(cpus * 1000)), "m");
+  }
+  if (memory_mib > 0) limits["memory"] = absl::StrCat(memory_mib, "Mi");
+  return limits;
+}
 
 absl::StatusOr<KubernetesNames> NamesFor(const LaunchSpec& spec, absl::string_view ns) {
   std::string id = DnsLabelPart(spec.job_id, kMaxIdInName);

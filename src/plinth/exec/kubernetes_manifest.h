@@ -9,6 +9,7 @@
 // <replica 0's Job name>.<service>.<namespace>.svc.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,13 @@ struct KubernetesManifestOptions {
   int termination_grace_s = 30;  // the pods' terminationGracePeriodSeconds
   std::string server_url;        // set: PLINTH_URL and MLFLOW_TRACKING_URI in pods
 };
+
+// Container limits (requests are the same) for one replica: whole GPUs
+// (nvidia.com/gpu), a MIG slice (nvidia.com/mig-<profile>), CPU in
+// millicores, memory in Mi. InvalidArgument, saying what to change, for a
+// fraction of a GPU or a malformed profile. `plinth jobs render` uses it too.
+absl::StatusOr<Json> KubernetesLimits(double gpus, const std::string& mig_profile, double cpus,
+                                      int64_t memory_mib);
 
 // Object names of one replica; all valid DNS labels of at most 63 characters.
 struct KubernetesNames {

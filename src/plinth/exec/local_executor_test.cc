@@ -15,7 +15,18 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-using LocalExecutorTest = ExecTest;
+class LocalExecutorTest : public ExecTest {
+ protected:
+  // Launches `sleep 1000` and waits until the command itself runs (a
+  // supervisor killed before that takes the command along).
+  ReplicaRecord StartSleep(const LaunchSpec& spec, std::string& handle) {
+    handle = Launch(spec);
+    ReplicaRecord rec = Record(spec);
+    EXPECT_TRUE(
+        WaitFor([&] { return Slurp(absl::StrCat("/proc/", rec.pid, "/comm")) == "sleep\n"; }));
+    return rec;
+  }
+};
 
 TEST_F(LocalExecutorTest, RecordsExitCodeAndOutput) {
   LaunchSpec spec = Spec({"sh", "-c", "echo hi; echo oops >&2; exit 3"});
@@ -240,11 +251,8 @@ TEST_F(LocalExecutorTest, ReplicaOfAnotherServerProcessCanBePolledAndSignalled) 
 TEST_F(LocalExecutorTest, ReplicaIsLostWhenItsSupervisorVanishes) {
   AdoptOrphans adopt;
   LaunchSpec spec = Spec({"sleep", "1000"});
-  std::string handle = Launch(spec);
-  ReplicaRecord rec = Record(spec);
-  // Once the command runs in its group (before that, the group kill can miss it).
-  ASSERT_TRUE(
-      WaitFor([&] { return Slurp(absl::StrCat("/proc/", rec.pid, "/comm")) == "sleep\n"; }));
+  std::string handle;
+  ReplicaRecord rec = StartSleep(spec, handle);
   ::kill(rec.shim_pid, SIGKILL);
   ::kill(-rec.pgid, SIGKILL);
   // The command is dead too (a zombie until reaped) before the executor
@@ -264,11 +272,8 @@ TEST_F(LocalExecutorTest, ReplicaIsLostWhenItsSupervisorVanishes) {
 TEST_F(LocalExecutorTest, KillStopsACommandWhoseSupervisorVanished) {
   AdoptOrphans adopt;
   LaunchSpec spec = Spec({"sleep", "1000"});
-  std::string handle = Launch(spec);
-  ReplicaRecord rec = Record(spec);
-  // Once the command runs (a shim killed before that takes it along).
-  ASSERT_TRUE(
-      WaitFor([&] { return Slurp(absl::StrCat("/proc/", rec.pid, "/comm")) == "sleep\n"; }));
+  std::string handle;
+  ReplicaRecord rec = StartSleep(spec, handle);
   ::kill(rec.shim_pid, SIGKILL);
   ReplicaStatus lost = WaitDone(handle);
   EXPECT_EQ(lost.state, ReplicaState::kLost);

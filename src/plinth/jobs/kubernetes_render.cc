@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "plinth/exec/kubernetes_manifest.h"
 
 namespace plinth::jobs {
 namespace {
@@ -21,16 +22,9 @@ std::string ObjectName(const Job& job) {
 
 absl::StatusOr<Json> Limits(const JobSpec& spec) {
   const sched::Resources& r = spec.resources;
-  Json limits = Json::object();
-  if (r.gpus > 0 && r.gpus < 1) {
-    return absl::FailedPreconditionError(
-        "Kubernetes hands out whole GPUs only; this job asks for a fraction (" +
-        std::to_string(r.gpus) + "); run it with the local or slurm executor, or ask for 1 GPU");
-  }
-  if (r.gpus >= 1) limits["nvidia.com/gpu"] = static_cast<int64_t>(r.gpus);
-  if (!r.mig_profile.empty()) limits[absl::StrCat("nvidia.com/mig-", r.mig_profile)] = 1;
-  if (r.cpus > 0) limits["cpu"] = absl::StrCat(static_cast<int64_t>(r.cpus * 1000), "m");
-  if (r.memory_mib > 0) limits["memory"] = absl::StrCat(r.memory_mib, "Mi");
+  absl::StatusOr<Json> limits = exec::KubernetesLimits(r.gpus, r.mig_profile, r.cpus, r.memory_mib);
+  // The job exists: rendering it is what cannot be done.
+  if (!limits.ok()) return absl::FailedPreconditionError(limits.status().message());
   return limits;
 }
 

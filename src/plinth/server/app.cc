@@ -56,11 +56,7 @@ class TokenJobCredentials final : public jobs::JobCredentials {
     return created.secret;
   }
   absl::Status Revoke(const std::string& job_id) override {
-    ASSIGN_OR_RETURN(std::vector<auth::Token> all, tokens_.ListTokens());
-    for (const auth::Token& t : all) {
-      if (t.name == Name(job_id)) RETURN_IF_ERROR(tokens_.RevokeToken(t.id));
-    }
-    return absl::OkStatus();
+    return tokens_.RevokeTokensNamed(Name(job_id));
   }
 
  private:

@@ -203,6 +203,10 @@ absl::StatusOr<LogBatchRequest> DecodeLogBatch(const http::Request& request) {
   if (request.method != "GET" && request.method != "HEAD" && !request.body.empty()) {
     if (auto fast = DecodeLogBatchFast(request.body)) return *std::move(fast);
   }
+  return DecodeLogBatchGeneral(request);
+}
+
+absl::StatusOr<LogBatchRequest> DecodeLogBatchGeneral(const http::Request& request) {
   ASSIGN_OR_RETURN(http::Args args, http::Args::FromRequest(request));
   auto field = [&](const char* name) -> const Json* {
     auto it = args.json().find(name);

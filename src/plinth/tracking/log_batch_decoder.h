@@ -36,6 +36,10 @@ std::optional<LogBatchRequest> DecodeLogBatchFast(absl::string_view body);
 
 // Either path, as the log-batch handler uses it: errors are MLflow's
 // (MALFORMED_REQUEST / INVALID_PARAMETER_VALUE naming the field).
+// The general path alone: Args + ParseMetrics/ParseKeyValues, every form
+// and every error message. DecodeLogBatch falls back to it.
+absl::StatusOr<LogBatchRequest> DecodeLogBatchGeneral(const http::Request& request);
+
 absl::StatusOr<LogBatchRequest> DecodeLogBatch(const http::Request& request);
 
 }  // namespace plinth::tracking

@@ -25,21 +25,6 @@ http::Request Post(std::string body) {
   return r;
 }
 
-// The general path alone (what the handler did before the fast path).
-absl::StatusOr<LogBatchRequest> DecodeGeneral(const http::Request& request) {
-  ASSIGN_OR_RETURN(http::Args args, http::Args::FromRequest(request));
-  auto field = [&](const char* name) -> const Json* {
-    auto it = args.json().find(name);
-    return it == args.json().end() ? nullptr : &*it;
-  };
-  LogBatchRequest out;
-  ASSIGN_OR_RETURN(out.run_id, args.RequiredStringOneOf({"run_id", "run_uuid"}));
-  ASSIGN_OR_RETURN(out.metrics, ParseMetrics(field("metrics"), "metrics"));
-  ASSIGN_OR_RETURN(out.params, ParseKeyValues(field("params"), "params"));
-  ASSIGN_OR_RETURN(out.tags, ParseKeyValues(field("tags"), "tags"));
-  return out;
-}
-
 bool SameDouble(double a, double b) {
   return (std::isnan(a) && std::isnan(b)) || (a == b && std::signbit(a) == std::signbit(b));
 }
@@ -99,7 +84,7 @@ TEST(LogBatchDecoderTest, FastPathDecodesLikeTheGeneralParser) {
   for (const std::string& body : bodies) {
     auto fast = DecodeLogBatchFast(body);
     ASSERT_TRUE(fast.has_value()) << "fast path gave up on: " << body;
-    auto general = DecodeGeneral(Post(body));
+    auto general = DecodeLogBatchGeneral(Post(body));
     ASSERT_TRUE(general.ok()) << body << ": " << general.status();
     ExpectSame(*fast, *general, body);
   }
@@ -155,7 +140,7 @@ TEST(LogBatchDecoderTest, UnusualBodiesTakeTheGeneralPath) {
   for (const std::string& body : bodies) {
     EXPECT_FALSE(DecodeLogBatchFast(body).has_value()) << "fast path accepted: " << body;
     absl::StatusOr<LogBatchRequest> both = DecodeLogBatch(Post(body));
-    absl::StatusOr<LogBatchRequest> general = DecodeGeneral(Post(body));
+    absl::StatusOr<LogBatchRequest> general = DecodeLogBatchGeneral(Post(body));
     ASSERT_EQ(both.ok(), general.ok()) << body;
     if (both.ok()) {
       ExpectSame(*both, *general, body);
@@ -196,7 +181,7 @@ TEST(LogBatchDecoderTest, DecodesAFullBatch) {
   EXPECT_EQ(fast->metrics[999].key, "metric_9");
   EXPECT_EQ(fast->metrics[999].value, 999 * 0.125);
   EXPECT_EQ(fast->metrics[999].step, 99);
-  auto general = DecodeGeneral(Post(body));
+  auto general = DecodeLogBatchGeneral(Post(body));
   ASSERT_TRUE(general.ok());
   ExpectSame(*fast, *general, "full batch");
 }
