@@ -2,18 +2,24 @@
 
 Generates a two-moons dataset, trains a 2-layer MLP, logs its parameters and
 per-epoch loss/accuracy to a Plinth run (MLflow REST API), uploads the
-TorchScript model as an artifact, registers it as a model version, and points
-the alias "champion" at it.
+TorchScript model as an artifact in MLflow's model layout (an `MLmodel` file
+beside `data/model.pth`, recorded with `runs/log-model`, so MLflow tools that
+read a model folder understand it), registers it as a model version, and
+points the alias "champion" at it.
 
 Run as a Plinth job (`plinth run ... -- python3 train.py`, as `make demo`
 does), it logs to the run Plinth created for the job (MLFLOW_RUN_ID), the
 way an MLflow client does; run directly, it creates its own run.
 """
+import json
 import math
 import os
+import platform
 import sys
 import tempfile
 import time
+import uuid
+from datetime import datetime, timezone
 
 import torch
 
@@ -22,6 +28,41 @@ from mlflow_rest import Client  # noqa: E402
 
 MODEL_NAME = os.environ.get("QUICKSTART_MODEL", "quickstart-classifier")
 PARAMS = {"hidden": 16, "lr": 0.05, "epochs": 60, "seed": 7, "samples": 800}
+
+
+def mlmodel(run_id, model_size_bytes):
+    """The MLmodel description MLflow's pytorch flavor writes for a model
+    saved under the artifact path "model" (data in data/model.pth)."""
+    return {
+        "artifact_path": "model",
+        "flavors": {
+            "python_function": {
+                "data": "data",
+                "loader_module": "mlflow.pytorch",
+                "pickle_module_name": "mlflow.pytorch.pickle_module",
+                "python_version": platform.python_version(),
+            },
+            "pytorch": {"code": None, "model_data": "data", "pytorch_version": torch.__version__},
+        },
+        "mlflow_version": "2.12.1",
+        "model_size_bytes": model_size_bytes,
+        "model_uuid": uuid.uuid4().hex,
+        "run_id": run_id,
+        "utc_time_created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"),
+    }
+
+
+def to_yaml(value, indent=0):
+    """Block-style YAML of nested dicts of scalars, the form MLmodel files take."""
+    lines = []
+    for key, item in value.items():
+        pad = "  " * indent
+        if isinstance(item, dict):
+            lines.append(f"{pad}{key}:")
+            lines.append(to_yaml(item, indent + 1))
+        else:
+            lines.append(f"{pad}{key}: {'null' if item is None else json.dumps(item)}")
+    return "\n".join(lines)
 
 
 def two_moons(n, generator):
@@ -73,7 +114,16 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.pt")
         torch.jit.script(model).save(path)
-        client.upload_artifact(run["info"]["artifact_uri"], "model/model.pt", path)
+        description = mlmodel(run_id, os.path.getsize(path))
+        mlmodel_path = os.path.join(tmp, "MLmodel")
+        with open(mlmodel_path, "w") as f:
+            f.write(to_yaml(description) + "\n")
+        artifact_uri = run["info"]["artifact_uri"]
+        client.upload_artifact(artifact_uri, "model/model.pt", path)  # TorchScript, for Plinth
+        client.upload_artifact(artifact_uri, "model/data/model.pth", path)  # MLflow's layout
+        client.upload_artifact(artifact_uri, "model/MLmodel", mlmodel_path)
+    # What mlflow.<flavor>.log_model records: the run's logged-model history.
+    client.call("POST", "runs/log-model", {"run_id": run_id, "model_json": json.dumps(description)})
     client.finish_run(run_id, now())
 
     try:

@@ -44,7 +44,7 @@ void RegisterAuthRoutes(http::Router& router, TokenStore& tokens) {
                ASSIGN_OR_RETURN(std::string role, args.RequiredString("role"));
                ASSIGN_OR_RETURN(auto name, args.String("name"));
                ASSIGN_OR_RETURN(CreatedToken created,
-                                tokens.CreateToken(name.value_or(""), team, role));
+                                tokens.CreateUserToken(name.value_or(""), team, role));
                return Json{{"token", TokenJson(created.token)}, {"secret", created.secret}};
              }));
   router.Add("GET", "/api/v1/tokens",

@@ -115,7 +115,7 @@ TEST_F(AuthenticatorTest, OtherSchemesAre401) {
 TEST_F(AuthenticatorTest, RevokedTokenIs401) {
   auto created = tokens_->CreateToken("t", "default", "admin");
   ASSERT_TRUE(created.ok());
-  NewSecret();  // another token keeps auth on
+  NewSecret("admin");  // another token keeps auth on (and an admin remains)
   auto auth = MakeAuthenticator(*tokens_, false);
   ASSERT_TRUE(auth(WithHeader("Bearer " + created->secret)).ok());
   ASSERT_TRUE(tokens_->RevokeToken(created->token.id).ok());

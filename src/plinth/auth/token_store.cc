@@ -94,6 +94,17 @@ absl::StatusOr<std::vector<Team>> TokenStore::ListTeams() {
 absl::StatusOr<CreatedToken> TokenStore::CreateToken(const std::string& name,
                                                      const std::string& team,
                                                      const std::string& role) {
+  return Insert(name, team, role, /*require_admin_first=*/false);
+}
+
+absl::StatusOr<CreatedToken> TokenStore::CreateUserToken(const std::string& name,
+                                                         const std::string& team,
+                                                         const std::string& role) {
+  return Insert(name, team, role, /*require_admin_first=*/true);
+}
+
+absl::StatusOr<CreatedToken> TokenStore::Insert(const std::string& name, const std::string& team,
+                                                const std::string& role, bool require_admin_first) {
   RETURN_IF_ERROR(ValidateTeamName(team));
   RETURN_IF_ERROR(ValidateRole(role));
   if (name.size() > 200) return InvalidParameter("token name is longer than 200 characters");
@@ -107,6 +118,16 @@ absl::StatusOr<CreatedToken> TokenStore::CreateToken(const std::string& name,
                                    "' does not exist: create it first (plinth "
                                    "teams create ",
                                    team, ")"));
+    }
+    if (require_admin_first && role != "admin") {
+      ASSIGN_OR_RETURN(auto admins,
+                       s.Query("SELECT COUNT(*) FROM api_tokens WHERE role = 'admin'", {}));
+      if (admins.at(0).Int(0) == 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "no admin token exists yet, so this '", role,
+            "' token would leave the server without anyone who can create teams or tokens: "
+            "create an admin token first (--role admin)"));
+      }
     }
     return s
         .Execute(
@@ -135,9 +156,19 @@ absl::StatusOr<std::vector<Token>> TokenStore::ListTokens() {
 
 absl::Status TokenStore::RevokeToken(const std::string& id) {
   RETURN_IF_ERROR(db_.Write([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(int64_t n, s.Execute("DELETE FROM api_tokens WHERE token_id = ?", {id}));
-    if (n == 0) return NotFound(absl::StrCat("no API token with id '", id, "'"));
-    return absl::OkStatus();
+    ASSIGN_OR_RETURN(auto counts,
+                     s.Query("SELECT (SELECT role FROM api_tokens WHERE token_id = ?), "
+                             "(SELECT COUNT(*) FROM api_tokens WHERE role = 'admin'), "
+                             "(SELECT COUNT(*) FROM api_tokens)",
+                             {id}));
+    const db::Row& row = counts.at(0);
+    if (row.IsNull(0)) return NotFound(absl::StrCat("no API token with id '", id, "'"));
+    if (row.Str(0) == "admin" && row.Int(1) == 1 && row.Int(2) > 1) {
+      return absl::FailedPreconditionError(
+          "this is the last admin token: revoking it would leave the other tokens without an "
+          "admin; create another admin token first");
+    }
+    return s.Execute("DELETE FROM api_tokens WHERE token_id = ?", {id}).status();
   }));
   {
     std::lock_guard lock(mu_);

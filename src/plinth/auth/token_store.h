@@ -51,7 +51,16 @@ class TokenStore {
 
   absl::StatusOr<CreatedToken> CreateToken(const std::string& name, const std::string& team,
                                            const std::string& role);
+  // A token a person asked for (API, CLI): as CreateToken, but while no
+  // admin token exists only an admin token may be created. Otherwise the
+  // first token decides the server's fate: with no admin, nobody could ever
+  // create teams or tokens again.
+  absl::StatusOr<CreatedToken> CreateUserToken(const std::string& name, const std::string& team,
+                                               const std::string& role);
   absl::StatusOr<std::vector<Token>> ListTokens();
+  // Refuses to revoke the last admin token while other tokens remain (they
+  // would have no admin); the last token of all may go (loopback servers
+  // then return to anonymous mode).
   absl::Status RevokeToken(const std::string& id);
   // Revokes every token called `name` (none is fine): one statement, for
   // callers that name their tokens, such as the jobs' "job-<id>".
@@ -65,6 +74,8 @@ class TokenStore {
  private:
   TokenStore(db::Database& db, Clock& clock) : db_(db), clock_(clock) {}
   absl::Status RefreshHasTokens();
+  absl::StatusOr<CreatedToken> Insert(const std::string& name, const std::string& team,
+                                      const std::string& role, bool require_admin_first);
 
   db::Database& db_;
   Clock& clock_;

@@ -218,6 +218,29 @@ TEST_F(TokenStoreTest, RevokeInvalidatesACachedVerification) {
   EXPECT_EQ(store_->ListTokens()->size(), 1u);
 }
 
+TEST_F(TokenStoreTest, AUserTokenWithoutAnAdminMustBeAnAdmin) {
+  auto member = store_->CreateUserToken("first", "default", "member");
+  ASSERT_FALSE(member.ok());
+  EXPECT_EQ(member.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(member.status().message()), HasSubstr("create an admin token first"));
+  EXPECT_FALSE(store_->HasTokens());
+  ASSERT_TRUE(store_->CreateUserToken("root", "default", "admin").ok());
+  EXPECT_TRUE(store_->CreateUserToken("ci", "default", "viewer").ok());
+}
+
+TEST_F(TokenStoreTest, TheLastAdminCannotBeRevokedWhileOtherTokensRemain) {
+  CreatedToken admin = MustCreate("root", "default", "admin");
+  CreatedToken member = MustCreate("dev", "default", "member");
+  absl::Status s = store_->RevokeToken(admin.token.id);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("last admin token"));
+  EXPECT_TRUE(store_->Verify(admin.secret).ok());
+  // With a second admin, or once it is the only token, it may go.
+  ASSERT_TRUE(store_->RevokeToken(member.token.id).ok());
+  EXPECT_TRUE(store_->RevokeToken(admin.token.id).ok());
+  EXPECT_FALSE(store_->HasTokens());
+}
+
 TEST_F(TokenStoreTest, RevokeUnknownIsNotFound) {
   absl::Status s = store_->RevokeToken("nope");
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);

@@ -1,7 +1,9 @@
 // The `plinth` command: `plinth server` runs the server; every other command
 // is a client of a running server (see docs/cli.md).
 #include "CLI/CLI.hpp"
+#include "plinth/cli/admin_cmd.h"
 #include "plinth/cli/client_commands.h"
+#include "plinth/cli/import_cmd.h"
 #include "plinth/cli/server_command.h"
 #include "plinth/common/build_info.h"
 #include "plinth/exec/shim.h"
@@ -17,6 +19,8 @@ int main(int argc, char** argv) {
   plinth::cli::CliContext ctx;
   plinth::cli::AddGlobalOptions(app, ctx);
   plinth::cli::AddServerCommand(app);
+  plinth::cli::AddAdminCommand(app);
+  plinth::cli::AddImportCommand(app);
   plinth::cli::AddClientCommands(app, ctx);
   return plinth::cli::RunCli(app, ctx, argc, argv);
 }

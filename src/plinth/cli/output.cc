@@ -8,17 +8,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "plinth/common/text.h"
 
 namespace plinth::cli {
 namespace {
 
-// Cells are single-line: a newline would break the column grid.
+// Cells are single-line: a newline would break the column grid. Other
+// control characters (a name holding "\x1b[2J" would clear the screen) and
+// invalid UTF-8 are shown escaped, never sent to the terminal.
 std::string CellText(absl::string_view s) {
   std::string out(s);
   for (char& c : out) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
-  return out;
+  return EscapeForTerminal(out);
 }
 
 void AppendPadded(std::string* line, absl::string_view cell, size_t width, bool right) {
@@ -95,10 +98,10 @@ std::string RenderTable(const Table& table, const TableOptions& options) {
 
 std::string RenderKeyValues(const std::vector<std::pair<std::string, std::string>>& rows) {
   size_t width = 0;
-  for (const auto& [key, value] : rows) width = std::max(width, DisplayWidth(key) + 1);
+  for (const auto& [key, value] : rows) width = std::max(width, DisplayWidth(CellText(key)) + 1);
   std::string out;
   for (const auto& [key, value] : rows) {
-    std::string line = absl::StrCat(key, ":");
+    std::string line = absl::StrCat(CellText(key), ":");
     line.append(width - DisplayWidth(line) + 2, ' ');
     absl::StrAppend(&line, CellText(value));
     absl::StrAppend(&out, StripTrailingSpaces(std::move(line)), "\n");

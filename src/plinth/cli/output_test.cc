@@ -39,6 +39,15 @@ TEST(RenderTableTest, MissingCellsAndNewlinesStayOnOneLine) {
             "line1 line2  y\n");
 }
 
+TEST(RenderTableTest, TerminalEscapeSequencesAreShownNotSent) {
+  Table table{{"name"}, {{"\x1b]0;pwned\x07\x1b[2Jmodel"}, {"bad\xff"}}, {}};
+  EXPECT_EQ(RenderTable(table),
+            "NAME\n"
+            "\\x1b]0;pwned\\x07\\x1b[2Jmodel\n"
+            "bad\\xff\n");
+  EXPECT_EQ(RenderKeyValues({{"k\x1b", "v\x1b[31m"}}), "k\\x1b:  v\\x1b[31m\n");
+}
+
 TEST(RenderTableTest, WidthCountsUtf8CodePointsNotBytes) {
   Table table{{"c", "d"}, {{"é", "1"}, {"ab", "2"}}, {}};
   EXPECT_EQ(RenderTable(table),

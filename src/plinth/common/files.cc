@@ -3,21 +3,35 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "plinth/common/ids.h"
+#include "plinth/common/storage.h"
+#include "plinth/common/text.h"
 
 namespace plinth {
 namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kMaxPathComponent = 255;  // NAME_MAX on Linux file systems
+constexpr size_t kMaxRelativePath = 1024;  // leaves room under PATH_MAX for the root
+
+}  // namespace
 
 absl::StatusOr<fs::path> ResolveUnder(const fs::path& root, const std::string& relative) {
   auto reject = [&](const char* why) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid path '", relative, "': ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid path '", Abbreviate(EscapeForTerminal(relative)), "': ", why));
   };
   if (relative.find('\0') != std::string::npos) return reject("contains a NUL byte");
+  if (HasControlCharacter(relative)) return reject("contains a control character");
+  // The file system's own limits, checked here so they are a clear 400
+  // rather than ENAMETOOLONG from deep inside a write.
+  if (relative.size() > kMaxRelativePath) return reject("is longer than 1024 bytes");
   if (relative.find('\\') != std::string::npos) return reject("contains a backslash");
   if (!relative.empty() && relative[0] == '/') {
     return reject("must be relative (no leading '/')");
@@ -26,6 +40,7 @@ absl::StatusOr<fs::path> ResolveUnder(const fs::path& root, const std::string& r
   for (absl::string_view part : absl::StrSplit(relative, '/', absl::SkipEmpty())) {
     if (part == "..") return reject("'..' may not appear in a path");
     if (part == ".") continue;
+    if (part.size() > kMaxPathComponent) return reject("has a component longer than 255 bytes");
     out /= std::string(part);
   }
   // A symlink inside root could still point outside it.
@@ -50,21 +65,28 @@ absl::Status WriteFileAtomic(const fs::path& path, const std::string& data) {
   fs::path tmp = path;
   tmp += absl::StrCat(".tmp-", RandomHex(6));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::InternalError(absl::StrCat("cannot write ", tmp.string()));
+  if (fd < 0) {
+    if (errno == ENOSPC) return DiskFullError(path.parent_path(), "the server's data folder");
+    return absl::InternalError(absl::StrCat("cannot write ", tmp.string()));
+  }
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n <= 0) {
+      bool full = n < 0 && (errno == ENOSPC || errno == EDQUOT);
       ::close(fd);
       fs::remove(tmp, ec);
+      if (full) return DiskFullError(path.parent_path(), "the server's data folder");
       return absl::InternalError(absl::StrCat("short write to ", tmp.string()));
     }
     done += n;
   }
   bool synced = ::fsync(fd) == 0;
+  bool full = !synced && (errno == ENOSPC || errno == EDQUOT);
   ::close(fd);
   if (!synced) {
     fs::remove(tmp, ec);
+    if (full) return DiskFullError(path.parent_path(), "the server's data folder");
     return absl::InternalError(absl::StrCat("cannot flush ", tmp.string(), " to disk"));
   }
   fs::rename(tmp, path, ec);

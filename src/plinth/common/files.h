@@ -10,7 +10,8 @@
 namespace plinth {
 
 // Resolves `relative` (a client-supplied, '/'-separated path) under `root`.
-// Rejects absolute paths, '..' components, NUL bytes and backslashes, and
+// Rejects absolute paths, '..' components, NUL bytes, control characters,
+// backslashes, components over 255 bytes, paths over 1024 bytes, and
 // any result that a symlink would place outside `root`, with an
 // InvalidArgument error that says why. "" resolves to root itself.
 absl::StatusOr<std::filesystem::path> ResolveUnder(const std::filesystem::path& root,

@@ -80,6 +80,19 @@ TEST_F(FilesTest, RejectsNulBytes) {
   EXPECT_THAT(std::string(p.status().message()), HasSubstr("NUL"));
 }
 
+TEST_F(FilesTest, RejectsControlCharactersAndOverLongNames) {
+  auto crlf = ResolveUnder(root_, "a\r\nSet-Cookie: x=1");
+  ASSERT_FALSE(crlf.ok());
+  EXPECT_THAT(std::string(crlf.status().message()), HasSubstr("control character"));
+  EXPECT_THAT(std::string(crlf.status().message()), HasSubstr("a\\r\\nSet-Cookie"));
+  auto long_name = ResolveUnder(root_, "dir/" + std::string(300, 'n'));
+  ASSERT_FALSE(long_name.ok());
+  EXPECT_THAT(std::string(long_name.status().message()), HasSubstr("longer than 255 bytes"));
+  EXPECT_LT(long_name.status().message().size(), 400u);  // the name is cut in the message
+  EXPECT_FALSE(ResolveUnder(root_, std::string(2000, 'a') + "/x").ok());
+  EXPECT_TRUE(ResolveUnder(root_, std::string(255, 'n')).ok());
+}
+
 TEST_F(FilesTest, RejectsBackslashes) {
   auto p = ResolveUnder(root_, "a\\..\\..\\etc");
   ASSERT_FALSE(p.ok());

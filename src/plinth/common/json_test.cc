@@ -146,5 +146,48 @@ TEST(JsonTest, NumbersBeyondADoubleAreABadRequest) {
   EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(CheckJsonDepthTest, AcceptsTheLimitAndRejectsOneMore) {
+  std::string at_limit = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_TRUE(ParseJsonLenient(at_limit).ok());
+  std::string over =
+      "{\"filter\": " + std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']') + "}";
+  auto parsed = ParseJsonLenient(over);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(HttpStatusFor(parsed.status()), 400);
+  EXPECT_THAT(parsed.status().message(), HasSubstr("nests deeper than 64 levels"));
+}
+
+TEST(CheckJsonDepthTest, FiftyThousandLevelsAreRefusedWithoutRecursing) {
+  std::string deep = "{\"filter\": " + std::string(50000, '[') + std::string(50000, ']') + "}";
+  EXPECT_EQ(HttpStatusFor(ParseJsonLenient(deep).status()), 400);
+  // Unbalanced (truncated) input is refused the same way.
+  EXPECT_FALSE(CheckJsonDepth(std::string(100000, '{')).ok());
+}
+
+TEST(CheckJsonDepthTest, BracketsInsideStringsDoNotCount) {
+  std::string text = "{\"s\": \"" + std::string(200, '[') + "\\\"" + std::string(200, '{') + "\"}";
+  EXPECT_TRUE(CheckJsonDepth(text).ok());
+  EXPECT_TRUE(ParseJsonLenient(text).ok());
+}
+
+TEST(ParseJsonSpecTest, DuplicateKeysAreRefusedAtAnyLevel) {
+  EXPECT_TRUE(ParseJsonSpec(R"({"a": 1, "b": {"a": 2}, "c": [{"a": 1}, {"a": 2}]})").ok());
+  auto top = ParseJsonSpec(R"({"name": "a", "command": ["x"], "name": "b"})");
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(HttpStatusFor(top.status()), 400);
+  EXPECT_THAT(top.status().message(), HasSubstr("duplicate key 'name'"));
+  EXPECT_FALSE(ParseJsonSpec(R"({"env": {"A": "1", "A": "2"}})").ok());
+  EXPECT_THAT(ParseJsonSpec(R"({"a": )").status().message(), HasSubstr("malformed JSON"));
+}
+
+TEST(JsonToInt64Test, IntegersBeyondInt64AreRefusedNotWrapped) {
+  auto parsed = ParseJsonLenient(R"({"step": 9223372036854775808, "max": 9223372036854775807})");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_FALSE(JsonToInt64((*parsed)["step"]).ok());
+  EXPECT_EQ(*JsonToInt64((*parsed)["max"]), std::numeric_limits<int64_t>::max());
+  EXPECT_FALSE(JsonToInt64(Json("9223372036854775808")).ok());
+  EXPECT_FALSE(JsonToInt64(Json(1e19)).ok());
+}
+
 }  // namespace
 }  // namespace plinth

@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
 
 namespace plinth::db {
@@ -394,6 +395,14 @@ class PgConnection final : public Session {
     absl::string_view code = state ? state : "";
     std::string text = absl::StrCat("PostgreSQL error: ", msg, " in: ", sql);
     if (absl::StartsWith(code, "23")) return absl::AlreadyExistsError(text);  // constraints
+    if (code == "53100") {  // disk_full, on the PostgreSQL server
+      return WithHttpStatus(
+          WithErrorName(absl::ResourceExhaustedError(
+                            "the disk of the PostgreSQL server is full: nothing was written; "
+                            "free some space there and try again"),
+                        "RESOURCE_EXHAUSTED"),
+          507);
+    }
     // Connection exceptions, shutdown, too many connections, serialization
     // failures and deadlocks: the operation may succeed if tried again.
     if (absl::StartsWith(code, "08") || absl::StartsWith(code, "57P") ||

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/common/storage.h"
 
 namespace plinth::db {
 
@@ -25,7 +26,7 @@ class SqliteConnection final : public Session {
       sqlite3_close(handle);
       return absl::UnavailableError(absl::StrCat("cannot open SQLite database ", path, ": ", msg));
     }
-    auto conn = std::unique_ptr<SqliteConnection>(new SqliteConnection(handle));
+    auto conn = std::unique_ptr<SqliteConnection>(new SqliteConnection(handle, path));
     sqlite3_busy_timeout(handle, 10000);
     for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                                "PRAGMA foreign_keys=ON", "PRAGMA case_sensitive_like=ON",
@@ -89,7 +90,7 @@ class SqliteConnection final : public Session {
   bool InTransaction() const { return sqlite3_get_autocommit(handle_) == 0; }
 
  private:
-  explicit SqliteConnection(sqlite3* handle) : handle_(handle) {}
+  SqliteConnection(sqlite3* handle, std::string path) : handle_(handle), path_(std::move(path)) {}
 
   absl::StatusOr<sqlite3_stmt*> Prepare(absl::string_view sql) {
     std::string key(sql);
@@ -144,14 +145,18 @@ class SqliteConnection final : public Session {
   }
 
   absl::Status Error(int rc, absl::string_view sql) {
-    std::string msg = absl::StrCat("SQLite error: ", sqlite3_errmsg(handle_), " in: ", sql);
     int primary = rc & 0xff;
+    if (primary == SQLITE_FULL) {
+      return DiskFullError(std::filesystem::path(path_).parent_path(), "the server's database");
+    }
+    std::string msg = absl::StrCat("SQLite error: ", sqlite3_errmsg(handle_), " in: ", sql);
     if (primary == SQLITE_CONSTRAINT) return absl::AlreadyExistsError(msg);
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return absl::UnavailableError(msg);
     return absl::InternalError(msg);
   }
 
   sqlite3* handle_;
+  std::string path_;  // the database file, for disk-full errors
   std::map<std::string, sqlite3_stmt*> cache_;
 };
 

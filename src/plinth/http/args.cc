@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "plinth/common/errors.h"
+#include "plinth/common/text.h"
 
 namespace plinth::http {
 
@@ -11,11 +12,28 @@ absl::Status MissingParameter(const std::string& name) {
                                        "request parameters."));
 }
 
-absl::Status InvalidValue(const std::string& name, const Json& value, const std::string& want) {
-  std::string shown = value.dump();
-  if (shown.size() > 100) shown = shown.substr(0, 100) + "...";
-  return InvalidParameter(
-      absl::StrCat("Invalid value ", shown, " for parameter '", name, "' supplied: ", want));
+namespace {
+
+// The Python type MLflow's server names for a JSON value.
+const char* PythonTypeName(const Json& value) {
+  if (value.is_boolean()) return "bool";
+  if (value.is_number_integer()) return "int";
+  if (value.is_number()) return "float";
+  if (value.is_string()) return "str";
+  if (value.is_array()) return "list";
+  if (value.is_object()) return "dict";
+  return "NoneType";
+}
+
+}  // namespace
+
+absl::Status InvalidValue(const std::string& name, const Json& value, const std::string& /*want*/) {
+  std::string shown = ShowJson(value);
+  return InvalidParameter(absl::StrCat("Invalid value ", shown, " for parameter '", name,
+                                       "' supplied. Hint: Value was of type '",
+                                       PythonTypeName(value),
+                                       "'. See the API docs for more information about request "
+                                       "parameters."));
 }
 
 absl::StatusOr<Args> Args::FromRequest(const Request& request) {
@@ -23,6 +41,11 @@ absl::StatusOr<Args> Args::FromRequest(const Request& request) {
       (request.body.empty() && !request.query.empty())) {
     Json object = Json::object();
     for (const auto& [key, value] : request.query) {
+      // JSON bodies are checked by the parser; the query string is raw bytes.
+      if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
+        return BadRequest(absl::StrCat("query parameter '", Abbreviate(key),
+                                       "' is not valid UTF-8: percent-encode UTF-8 text"));
+      }
       if (!object.contains(key)) {
         object[key] = value;
       } else {

@@ -40,7 +40,10 @@ class Args {
 
 // Status for a missing required field, in MLflow's wording.
 absl::Status MissingParameter(const std::string& name);
-// Status for a field of the wrong type or form.
+// Status for a field of the wrong type or form, in MLflow's exact wording
+// ("Invalid value 5 for parameter 'tags' supplied. Hint: Value was of type
+// 'int'. ..."), which clients match on. `want` (what the field must be)
+// documents the call site; MLflow's sentence has no room for it.
 absl::Status InvalidValue(const std::string& name, const Json& value, const std::string& want);
 
 }  // namespace plinth::http

@@ -132,18 +132,21 @@ TEST(ArgsTest, NullCountsAsAbsent) {
   EXPECT_FALSE(args.RequiredString("a").ok());
 }
 
-TEST(ArgsTest, TypeErrorsNameTheFieldAndWhatToSend) {
+// MLflow's wording: "Invalid value <v> for parameter '<f>' supplied. Hint:
+// Value was of type '<python type>'. See the API docs ...".
+TEST(ArgsTest, TypeErrorsNameTheFieldAndTheTypeSent) {
   Args args(Json{{"name", 5}, {"n", "abc"}, {"d", "x"}, {"b", "yes"}, {"l", Json::array({1})}});
   struct Case {
     absl::Status status;
     std::string field, want;
   };
   std::vector<Case> cases = {
-      {args.String("name").status(), "'name'", "must be a string"},
-      {args.Int64("n").status(), "'n'", "must be an integer"},
-      {args.Double("d").status(), "'d'", "must be a number"},
-      {args.Bool("b").status(), "'b'", "must be true or false"},
-      {args.StringList("l").status(), "'l'", "must be a list of strings"},
+      {args.String("name").status(), "Invalid value 5 for parameter 'name' supplied.",
+       "Hint: Value was of type 'int'."},
+      {args.Int64("n").status(), "'n'", "type 'str'"},
+      {args.Double("d").status(), "'d'", "type 'str'"},
+      {args.Bool("b").status(), "'b'", "type 'str'"},
+      {args.StringList("l").status(), "'l'", "type 'list'"},
   };
   for (const auto& c : cases) {
     ASSERT_FALSE(c.status.ok()) << c.field;
@@ -155,7 +158,8 @@ TEST(ArgsTest, TypeErrorsNameTheFieldAndWhatToSend) {
 
 TEST(ArgsTest, InvalidValueTruncatesLongValues) {
   absl::Status s = InvalidValue("f", Json(std::string(500, 'x')), "must be short");
-  EXPECT_LT(s.message().size(), 250u);
+  // MLflow's sentence around the value is about 150 characters.
+  EXPECT_LT(s.message().size(), 400u);
   EXPECT_THAT(Message(s), HasSubstr("..."));
 }
 
@@ -188,7 +192,8 @@ TEST(ArgsTest, RequiredStringOneOfTakesTheFirstPresent) {
   EXPECT_THAT(Message(missing.status()), HasSubstr("'run_id'"));
   auto wrong_type = Args(Json{{"run_id", 3}}).RequiredStringOneOf(names);
   ASSERT_FALSE(wrong_type.ok());
-  EXPECT_THAT(Message(wrong_type.status()), HasSubstr("must be a string"));
+  EXPECT_THAT(Message(wrong_type.status()),
+              HasSubstr("Invalid value 3 for parameter 'run_id' supplied."));
 }
 
 TEST(ArgsTest, QueryValuesArePercentDecoded) {

@@ -1,12 +1,34 @@
 #include "plinth/http/handlers.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "plinth/common/errors.h"
+#include "spdlog/spdlog.h"
 
 namespace plinth::http {
+namespace {
+
+// The message a client sees. A server fault's own text can hold SQL, file
+// paths or library internals: it goes to the log under a reference number
+// and the client gets that number. Client errors keep their message, which
+// says what to change.
+std::string PublicMessage(const absl::Status& status) {
+  if (HttpStatusFor(status) < 500 || status.code() == absl::StatusCode::kUnavailable ||
+      status.code() == absl::StatusCode::kResourceExhausted) {
+    return std::string(status.message());
+  }
+  static std::atomic<uint64_t> next_reference{1};
+  uint64_t reference = next_reference.fetch_add(1);
+  spdlog::error("internal error (reference {}): {}", reference, status.ToString());
+  return absl::StrCat("internal server error (reference ", reference,
+                      " in the server log); please report it");
+}
+
+}  // namespace
 
 Response MlflowError(const absl::Status& status) {
-  Json body = {{"error_code", MlflowErrorCode(status)}, {"message", std::string(status.message())}};
+  Json body = {{"error_code", MlflowErrorCode(status)}, {"message", PublicMessage(status)}};
   return Response::Json(body, HttpStatusFor(status));
 }
 
@@ -14,8 +36,7 @@ Response NativeError(const absl::Status& status) {
   std::string code =
       ErrorNameOf(status).value_or(std::string(absl::StatusCodeToString(status.code())));
   Json body = {
-      {"error",
-       {{"code", code}, {"message", std::string(status.message())}, {"details", Json::object()}}}};
+      {"error", {{"code", code}, {"message", PublicMessage(status)}, {"details", Json::object()}}}};
   return Response::Json(body, HttpStatusFor(status));
 }
 

@@ -31,13 +31,47 @@ absl::Status WithHttpStatus413(absl::Status s) {
   return WithHttpStatus(WithErrorName(std::move(s), "REQUEST_LIMIT_EXCEEDED"), 413);
 }
 
+// The reply to a request the parser rejected, or nullopt when the client
+// just went away (closed, reset, timed out) and there is nobody to tell.
+std::optional<absl::Status> FramingError(beast::error_code ec) {
+  if (ec.category() != bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return std::nullopt;
+  }
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return std::nullopt;
+  if (ec == bhttp::error::header_limit) {
+    return WithHttpStatus(WithErrorName(absl::ResourceExhaustedError(absl::StrCat(
+                                            "request headers exceed ", kHeaderLimit / 1024,
+                                            " KiB: send fewer or "
+                                            "shorter headers")),
+                                        "REQUEST_HEADER_FIELDS_TOO_LARGE"),
+                          431);
+  }
+  return WithHttpStatus(WithErrorName(absl::InvalidArgumentError(absl::StrCat(
+                                          "malformed HTTP request (", ec.message(),
+                                          "): send HTTP/1.1 with CRLF line endings and a valid "
+                                          "Content-Length or chunked body")),
+                                      "BAD_REQUEST"),
+                        400);
+}
+
+// A header value that could end the header block early (response splitting).
+bool UnsafeHeaderValue(absl::string_view value) {
+  return value.find_first_of(absl::string_view("\r\n\0", 3)) != absl::string_view::npos;
+}
+
+// Sent, without parsing anything, to a connection over max_connections.
+constexpr absl::string_view kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+    "Content-Length: 44\r\n\r\ntoo many open connections; try again later\r\n";
+
 class ServerImpl;
 
 // One client connection; reads requests one after another (HTTP/1.1
 // keep-alive) and runs each handler on the worker pool.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerImpl& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, ServerImpl& server);
+  ~Session();
   void Start() { ReadHeader(); }
 
  private:
@@ -51,6 +85,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // After an early error reply (413), reads and discards what the client is
   // still sending, so it sees the reply instead of a connection reset.
   void DrainAndClose();
+  // Replies to a request the parser rejected, then closes.
+  void RejectFraming(const absl::Status& status);
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -166,17 +202,37 @@ class ServerImpl final : public Server {
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_),
-                           [this](beast::error_code ec, tcp::socket socket) {
-                             if (ec) {
-                               if (!acceptor_.is_open() || ec == asio::error::operation_aborted)
-                                 return;  // Shutdown
-                               spdlog::warn("accept failed: {}", ec.message());
-                             } else {
-                               std::make_shared<Session>(std::move(socket), *this)->Start();
-                             }
-                             Accept();
-                           });
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec,
+                                                           tcp::socket socket) {
+      if (ec) {
+        if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;  // Shutdown
+        spdlog::warn("accept failed: {}", ec.message());
+      } else if (options_.max_connections > 0 && open_connections_ >= options_.max_connections) {
+        RefuseConnection(std::move(socket));
+      } else {
+        std::make_shared<Session>(std::move(socket), *this)->Start();
+      }
+      Accept();
+    });
+  }
+
+  // Tells a connection over the limit why it is closed. The reply is far
+  // smaller than a socket's send buffer, so the write does not block.
+  void RefuseConnection(tcp::socket socket) {
+    CountRejected("unknown", 503);
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(kTooManyConnections.data(), kTooManyConnections.size()), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    static std::atomic<int64_t> last_warned{0};
+    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
+    if (now - last_warned.exchange(now) >= 60) {
+      spdlog::warn("refusing connections: {} open, the limit is server.max_connections = {}",
+                   open_connections_.load(), options_.max_connections);
+    }
   }
 
   Response HandleInner(Request& request) {
@@ -213,6 +269,8 @@ class ServerImpl final : public Server {
   static absl::Status WithName(absl::Status s, const char* name, int http_status);
 
  public:
+  std::atomic<int> open_connections_{0};
+
   // A request is in flight from the full body read until its response has
   // been written; Shutdown waits for the count to reach zero.
   void BeginRequest() {
@@ -250,20 +308,31 @@ absl::Status ServerImpl::WithName(absl::Status s, const char* name, int http_sta
   return WithHttpStatus(WithErrorName(std::move(s), name), http_status);
 }
 
+Session::Session(tcp::socket socket, ServerImpl& server)
+    : stream_(std::move(socket)), server_(server) {
+  ++server_.open_connections_;
+}
+
+Session::~Session() { --server_.open_connections_; }
+
 void Session::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
   // Beast checks Content-Length against its default 1 MiB body limit while
   // parsing the header; lift it here and apply the route's limit in OnHeader.
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  stream_.expires_after(server_.options().idle_timeout);
+  stream_.expires_after(server_.options().header_timeout);
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
 void Session::OnHeader(beast::error_code ec) {
-  if (ec) return Close();
+  if (ec) {
+    if (std::optional<absl::Status> error = FramingError(ec)) return RejectFraming(*error);
+    return Close();
+  }
+  stream_.expires_after(server_.options().idle_timeout);
   auto& req = parser_->get();
   absl::string_view target(req.target().data(), req.target().size());
   path_ = PercentDecode(target.substr(0, target.find('?')), false);
@@ -307,8 +376,17 @@ void Session::OnBody(beast::error_code ec) {
                                 server_.router().BodyLimit(path_), " bytes for ", path_))));
     return Write(std::move(r), false, false);
   }
-  if (ec) return Close();
+  if (ec) {
+    if (std::optional<absl::Status> error = FramingError(ec)) return RejectFraming(*error);
+    return Close();
+  }
   Dispatch();
+}
+
+void Session::RejectFraming(const absl::Status& status) {
+  server_.CountRejected("unknown", HttpStatusFor(status));
+  drain_after_write_ = true;
+  Write(server_.router().RenderError(path_.empty() ? "/" : path_, status), false, false);
 }
 
 void Session::Dispatch() {
@@ -344,7 +422,14 @@ void Session::Write(Response response, bool keep_alive, bool head) {
       static_cast<bhttp::status>(response.status), 11);
   response_->set(bhttp::field::server, "plinth");
   response_->set(bhttp::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers) response_->set(name, value);
+  for (auto& [name, value] : response.headers) {
+    // A handler bug must never let client data split the response.
+    if (UnsafeHeaderValue(value) || UnsafeHeaderValue(name)) {
+      spdlog::error("dropped response header {}: its value has a line break or NUL", name);
+      continue;
+    }
+    response_->set(name, value);
+  }
   response_->keep_alive(keep_alive);
   size_t size = response.body.size();
   if (!head) response_->body() = std::move(response.body);

@@ -20,7 +20,14 @@ struct ServerOptions {
   int port = 8470;  // 0 picks a free port; see Server::port()
   int io_threads = 2;
   int worker_threads = 8;
-  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds idle_timeout{60};  // body read and response write
+  // From the end of one request (or the connect) until the next request's
+  // headers are complete; a client that trickles or never sends its headers
+  // (slowloris) is cut off here.
+  std::chrono::seconds header_timeout{30};
+  // Open connections beyond this get 503 and are closed at once, so no
+  // client can use up the server's file descriptors. 0 = no limit.
+  int max_connections = 4096;
   std::chrono::seconds drain_timeout{30};
 };
 

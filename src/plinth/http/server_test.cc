@@ -16,8 +16,10 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -154,6 +156,11 @@ class ServerTest : public ::testing::Test {
                              {"q", r.QueryParam("q").value_or("")}});
     });
     router_.Add("GET", "/health", [](Request&) { return Response::Text("ok"); });
+    router_.Add("GET", "/inject", [](Request& r) {
+      Response response = Response::Text("body");
+      response.headers.push_back({"X-Name", r.QueryParam("v").value_or("")});
+      return response;
+    });
     router_.SetPublic("/health");
     router_.Add("GET", "/throws", [](Request&) -> Response { throw std::runtime_error("kaboom"); });
     router_.Add("GET", "/block", [this](Request&) {
@@ -610,6 +617,112 @@ TEST_F(ServerTest, CreateRejectsAHostThatIsNotAnAddress) {
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(server.status().message()), HasSubstr("not a host"));
+}
+
+// Malformed framing gets a status line that says what is wrong before the
+// connection closes, never a bare close.
+TEST_F(ServerTest, MalformedFramingIsAnsweredWith400) {
+  Start();
+  const std::vector<std::string> bad = {
+      "POST /api/thing HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n",
+      "POST /api/thing HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx",
+      "POST /api/thing HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n",
+      "GET /hello HTTP/1.1\nHost: t\n\n",
+      "GET /hello HTTP/9.x\r\n\r\n",
+  };
+  for (const std::string& request : bad) {
+    RawConnection conn(server_->port());
+    ASSERT_TRUE(conn.connected());
+    ASSERT_TRUE(conn.Send(request));
+    auto reply = conn.ReadReply();
+    ASSERT_TRUE(reply.has_value()) << absl::CEscape(request);
+    EXPECT_EQ(reply->status, 400) << absl::CEscape(request);
+    EXPECT_EQ(reply->headers["connection"], "close");
+    EXPECT_TRUE(conn.PeerClosed());
+  }
+}
+
+TEST_F(ServerTest, HeadersOver64KiBAre431) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.Send(absl::StrCat(
+      "GET /hello HTTP/1.1\r\nHost: t\r\nX-Big: ", std::string(70 * 1024, 'a'), "\r\n\r\n")));
+  auto reply = conn.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 431);
+}
+
+TEST_F(ServerTest, ConnectionsThatNeverFinishTheirHeadersAreClosed) {
+  ServerOptions options;
+  options.header_timeout = std::chrono::seconds(1);
+  Start(options);
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 20; ++i) {
+    idle.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(idle.back()->connected());
+    ASSERT_TRUE(idle.back()->Send("GET /hello HTTP/1.1\r\nHost: t\r\n"));  // never ends
+  }
+  // PeerClosed waits up to the 5 s receive timeout; the server cuts at 1 s.
+  auto started = std::chrono::steady_clock::now();
+  for (auto& conn : idle) EXPECT_TRUE(conn->PeerClosed());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  // A normal client is unaffected.
+  auto r = Client()->Get("/hello");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, ConnectionsOverTheCapGet503AndTheRestStillWork) {
+  ServerOptions options;
+  options.max_connections = 5;
+  Start(options);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 5; ++i) {
+    held.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(held.back()->connected());
+  }
+  // Each held connection is known to the server once it answers on it.
+  for (auto& conn : held) {
+    ASSERT_TRUE(conn->Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_TRUE(conn->ReadReply().has_value());
+  }
+  RawConnection extra(server_->port());
+  ASSERT_TRUE(extra.connected());
+  auto refused = extra.ReadReply();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_TRUE(extra.PeerClosed());
+  // The held connections keep working; closing one makes room again.
+  ASSERT_TRUE(held[0]->Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto again = held[0]->ReadReply();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->status, 200);
+  held.pop_back();
+  std::optional<RawConnection::Reply> later;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // the close reaches the server asynchronously
+    RawConnection next(server_->port());
+    ASSERT_TRUE(next.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+    later = next.ReadReply();
+    if (later && later->status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(later->status, 200);
+}
+
+TEST_F(ServerTest, AResponseHeaderWithALineBreakIsNeverSent) {
+  Start();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.connected());
+  // %0d%0a decodes to CR LF in the handler's value.
+  ASSERT_TRUE(conn.Send("GET /inject?v=a%0d%0aSet-Cookie:%20x=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto reply = conn.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_FALSE(reply->headers.contains("set-cookie"));
+  EXPECT_FALSE(reply->headers.contains("x-name"));
+  EXPECT_EQ(reply->body, "body");
 }
 
 }  // namespace

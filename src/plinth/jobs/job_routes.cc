@@ -59,7 +59,7 @@ Json JobToJson(const Job& job) {
 void RegisterJobRoutes(http::Router& router, JobService& service) {
   router.Add("POST", "/api/v1/jobs",
              http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
-               ASSIGN_OR_RETURN(Json body, ParseJsonLenient(req.body));
+               ASSIGN_OR_RETURN(Json body, ParseJsonSpec(req.body));
                ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpec(body));
                ASSIGN_OR_RETURN(Job job, service.Submit(req.principal, std::move(spec)));
                return Json{{"job", JobToJson(job)}};

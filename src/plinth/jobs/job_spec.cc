@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/common/text.h"
 #include "plinth/gpu/mig_profiles.h"
 #include "plinth/jobs/pytorchjob.h"
 #include "plinth/jobs/quantity.h"
@@ -131,6 +132,22 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
   if (spec.command.empty() || spec.command[0].empty()) {
     return absl::InvalidArgumentError("command: give the program to run, e.g. [python, train.py]");
   }
+  // exec() takes NUL-terminated strings: a NUL would cut the value short
+  // (or fail at launch with a misleading message), so refuse it here.
+  auto has_nul = [](const std::string& v) { return v.find('\0') != std::string::npos; };
+  for (size_t i = 0; i < spec.command.size(); ++i) {
+    if (has_nul(spec.command[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("command[", i, "]: contains a NUL byte"));
+    }
+  }
+  if (has_nul(spec.working_dir)) {
+    return absl::InvalidArgumentError("working_dir: contains a NUL byte");
+  }
+  for (size_t i = 0; i < spec.args.size(); ++i) {
+    if (has_nul(spec.args[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("args[", i, "]: contains a NUL byte"));
+    }
+  }
   if (spec.replicas < 1 || spec.replicas > kMaxReplicas) {
     return absl::InvalidArgumentError(
         absl::StrCat("replicas: ", spec.replicas, " is not valid; use 1 to ", kMaxReplicas));
@@ -139,8 +156,12 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
     bool valid = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
     for (char c : key) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
     if (!valid) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "env.", Abbreviate(key), ": not a valid variable name (letters, digits, '_')"));
+    }
+    if (has_nul(value)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("env.", key, ": not a valid variable name (letters, digits, '_')"));
+          absl::StrCat("env.", key, ": the value contains a NUL byte"));
     }
     for (const char* reserved : kReservedEnv) {
       if (key == reserved) {
@@ -235,7 +256,7 @@ absl::StatusOr<JobSpec> ParseJobSpec(const Json& json) {
       return spec;
     }
     return absl::InvalidArgumentError(absl::StrCat(
-        "kind: ", json["kind"].dump(),
+        "kind: ", ShowJson(json["kind"]),
         " is not supported; submit a native job spec (no kind) or a Kubeflow PyTorchJob"));
   }
   return ParseNativeSpec(json);

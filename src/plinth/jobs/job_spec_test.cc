@@ -1,5 +1,6 @@
 #include "plinth/jobs/job_spec.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plinth/jobs/quantity.h"
@@ -80,6 +81,23 @@ TEST(JobSpecTest, RejectsBadInputWithItsPath) {
               HasSubstr("max_runtime: \"soon\" is not a duration"));
   EXPECT_THAT(ErrorOf(R"({"kind": "TFJob"})"), HasSubstr("kind: \"TFJob\" is not supported"));
   EXPECT_THAT(ErrorOf(R"([1, 2])"), HasSubstr("expected an object"));
+}
+
+TEST(JobSpecTest, NulBytesAreRefusedAtSubmit) {
+  EXPECT_THAT(ErrorOf(R"({"command": ["x\u0000y"]})"), HasSubstr("command[0]: contains a NUL"));
+  EXPECT_THAT(ErrorOf(R"({"command": ["x"], "args": ["ok", "a\u0000"]})"),
+              HasSubstr("args[1]: contains a NUL"));
+  EXPECT_THAT(ErrorOf(R"({"command": ["x"], "env": {"A": "1\u00002"}})"),
+              HasSubstr("env.A: the value contains a NUL byte"));
+  EXPECT_THAT(ErrorOf(R"({"command": ["x"], "working_dir": "/tmp\u0000/x"})"),
+              HasSubstr("working_dir: contains a NUL"));
+}
+
+TEST(JobSpecTest, EchoedValuesAreCut) {
+  std::string huge(30000, 'z');
+  std::string error = ErrorOf(absl::StrCat(R"({"command": ["x"], "replicas": ")", huge, R"("})"));
+  EXPECT_LT(error.size(), 400u);
+  EXPECT_THAT(error, HasSubstr("(30002 characters)"));
 }
 
 TEST(QuantityTest, DurationsAndSizes) {

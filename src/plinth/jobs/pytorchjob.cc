@@ -33,7 +33,7 @@ absl::StatusOr<std::vector<std::string>> Strings(const Json& j, const std::strin
   if (!j.is_array()) return Bad(path, "expected a list of strings");
   std::vector<std::string> out;
   for (const Json& item : j) {
-    if (!item.is_string()) return Bad(path, absl::StrCat("expected strings, got ", item.dump()));
+    if (!item.is_string()) return Bad(path, absl::StrCat("expected strings, got ", ShowJson(item)));
     out.push_back(item.get<std::string>());
   }
   return out;
@@ -114,7 +114,9 @@ absl::StatusOr<ReplicaTemplate> ReadReplica(const Json& spec, const std::string&
       }
       const Json* value = At(e, "value");
       t.env[name->get<std::string>()] =
-          value ? (value->is_string() ? value->get<std::string>() : value->dump()) : "";
+          value ? (value->is_string() ? value->get<std::string>()
+                                      : value->dump(-1, ' ', false, Json::error_handler_t::replace))
+                : "";
     }
   }
   if (const Json* resources = At(*container, "resources")) {

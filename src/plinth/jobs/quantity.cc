@@ -26,7 +26,7 @@ bool SplitNumber(const std::string& text, double* number, std::string* unit) {
 absl::StatusOr<int64_t> ParseDurationSeconds(const Json& value) {
   auto bad = [&]() {
     return absl::InvalidArgumentError(
-        absl::StrCat(value.dump(),
+        absl::StrCat(ShowJson(value),
                      " is not a duration; write seconds (90) or e.g. \"90s\", \"5m\", \"2h\", "
                      "\"1h30m\""));
   };
@@ -47,7 +47,7 @@ absl::StatusOr<int64_t> ParseDurationSeconds(const Json& value) {
 absl::StatusOr<int64_t> ParseMemoryMib(const Json& value) {
   auto bad = [&]() {
     return absl::InvalidArgumentError(
-        absl::StrCat(value.dump(),
+        absl::StrCat(ShowJson(value),
                      " is not a memory size; write MiB (16384) or e.g. \"512Mi\", \"16Gi\", "
                      "\"16G\""));
   };
@@ -78,7 +78,7 @@ absl::StatusOr<int64_t> ParseMemoryMib(const Json& value) {
 absl::StatusOr<double> ParseCpus(const Json& value) {
   auto bad = [&]() {
     return absl::InvalidArgumentError(
-        absl::StrCat(value.dump(), " is not a CPU count; write e.g. 4, 0.5 or \"500m\""));
+        absl::StrCat(ShowJson(value), " is not a CPU count; write e.g. 4, 0.5 or \"500m\""));
   };
   double cpus = 0;
   if (value.is_number()) {

@@ -4,13 +4,14 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "plinth/common/text.h"
 
 namespace plinth::jobs {
 
 absl::StatusOr<SpecReader> SpecReader::Make(const Json& object, std::string path) {
   if (!object.is_object()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path.empty() ? "spec" : path, ": expected an object, got ", object.dump()));
+        absl::StrCat(path.empty() ? "spec" : path, ": expected an object, got ", ShowJson(object)));
   }
   return SpecReader(object, std::move(path));
 }
@@ -20,7 +21,7 @@ std::string SpecReader::PathOf(const std::string& key) const {
 }
 
 absl::Status SpecReader::Error(const std::string& key, const std::string& message) const {
-  return absl::InvalidArgumentError(absl::StrCat(PathOf(key), ": ", message));
+  return absl::InvalidArgumentError(absl::StrCat(Abbreviate(PathOf(key)), ": ", message));
 }
 
 const Json* SpecReader::Get(const std::string& key) {
@@ -37,7 +38,7 @@ void SpecReader::Ignore(const std::vector<std::string>& keys) {
 absl::StatusOr<std::optional<std::string>> SpecReader::String(const std::string& key) {
   const Json* v = Get(key);
   if (!v) return std::nullopt;
-  if (!v->is_string()) return Error(key, absl::StrCat("expected a string, got ", v->dump()));
+  if (!v->is_string()) return Error(key, absl::StrCat("expected a string, got ", ShowJson(*v)));
   return v->get<std::string>();
 }
 
@@ -48,8 +49,8 @@ absl::StatusOr<std::optional<int64_t>> SpecReader::Int(const std::string& key, i
   double d = v->is_number() ? v->get<double>() : NAN;
   if (!v->is_number() || d != std::floor(d) || d < static_cast<double>(min) ||
       d > static_cast<double>(max)) {
-    return Error(key, absl::StrCat(v->dump(), " is not valid; expected a whole number from ", min,
-                                   " to ", max));
+    return Error(key, absl::StrCat(ShowJson(*v), " is not valid; expected a whole number from ",
+                                   min, " to ", max));
   }
   return static_cast<int64_t>(d);
 }
@@ -64,7 +65,7 @@ absl::StatusOr<std::optional<double>> SpecReader::Number(const std::string& key)
     if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d)) return d;
   }
   if (!v->is_number() || !std::isfinite(v->get<double>())) {
-    return Error(key, absl::StrCat("expected a number, got ", v->dump()));
+    return Error(key, absl::StrCat("expected a number, got ", ShowJson(*v)));
   }
   return v->get<double>();
 }
@@ -72,7 +73,8 @@ absl::StatusOr<std::optional<double>> SpecReader::Number(const std::string& key)
 absl::StatusOr<std::optional<bool>> SpecReader::Bool(const std::string& key) {
   const Json* v = Get(key);
   if (!v) return std::nullopt;
-  if (!v->is_boolean()) return Error(key, absl::StrCat("expected true or false, got ", v->dump()));
+  if (!v->is_boolean())
+    return Error(key, absl::StrCat("expected true or false, got ", ShowJson(*v)));
   return v->get<bool>();
 }
 
@@ -81,7 +83,7 @@ absl::StatusOr<std::optional<std::vector<std::string>>> SpecReader::StringList(
   const Json* v = Get(key);
   if (!v) return std::nullopt;
   if (!v->is_array())
-    return Error(key, absl::StrCat("expected a list of strings, got ", v->dump()));
+    return Error(key, absl::StrCat("expected a list of strings, got ", ShowJson(*v)));
   std::vector<std::string> out;
   for (size_t i = 0; i < v->size(); ++i) {
     const Json& item = (*v)[i];
@@ -91,7 +93,7 @@ absl::StatusOr<std::optional<std::vector<std::string>>> SpecReader::StringList(
       out.push_back(item.dump());  // YAML: args: [--epochs, 3]
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat(PathOf(key), "[", i, "]: expected a string, got ", item.dump()));
+          absl::StrCat(PathOf(key), "[", i, "]: expected a string, got ", ShowJson(item)));
     }
   }
   return out;
@@ -101,7 +103,7 @@ absl::StatusOr<std::optional<std::map<std::string, std::string>>> SpecReader::St
     const std::string& key) {
   const Json* v = Get(key);
   if (!v) return std::nullopt;
-  if (!v->is_object()) return Error(key, absl::StrCat("expected an object, got ", v->dump()));
+  if (!v->is_object()) return Error(key, absl::StrCat("expected an object, got ", ShowJson(*v)));
   std::map<std::string, std::string> out;
   for (const auto& [k, item] : v->items()) {
     if (item.is_string()) {
@@ -110,7 +112,7 @@ absl::StatusOr<std::optional<std::map<std::string, std::string>>> SpecReader::St
       out[k] = item.dump();
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat(PathOf(key), ".", k, ": expected a string, got ", item.dump()));
+          absl::StrCat(PathOf(key), ".", k, ": expected a string, got ", ShowJson(item)));
     }
   }
   return out;
@@ -119,7 +121,7 @@ absl::StatusOr<std::optional<std::map<std::string, std::string>>> SpecReader::St
 absl::Status SpecReader::CheckNoUnknown() const {
   for (const auto& [key, value] : object_->items()) {
     if (!known_.count(key))
-      return absl::InvalidArgumentError(absl::StrCat(PathOf(key), ": unknown field"));
+      return absl::InvalidArgumentError(absl::StrCat(Abbreviate(PathOf(key)), ": unknown field"));
   }
   return absl::OkStatus();
 }

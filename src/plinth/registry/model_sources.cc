@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -36,7 +37,33 @@ std::string JoinUri(const std::string& base, const std::string& path) {
   return absl::StrCat(out, "/", path);
 }
 
+// The experiment id of a "mlflow-artifacts:/<id>/..." source (this server's
+// proxied folder of experiment <id>); nullopt for anything else.
+std::optional<int64_t> ProxiedExperimentOf(const std::string& source) {
+  absl::string_view rest = source;
+  if (!absl::ConsumePrefix(&rest, "mlflow-artifacts:") || absl::StartsWith(rest, "//")) {
+    return std::nullopt;
+  }
+  rest = absl::StripPrefix(rest, "/");
+  int64_t id;
+  if (!absl::SimpleAtoi(*absl::StrSplit(rest, '/').begin(), &id)) return std::nullopt;
+  return id;
+}
+
 }  // namespace
+
+// A version whose files are in another team's experiment folder would let its
+// team read them through the registry; refused without naming the owner.
+absl::Status RegistryStore::CheckSourceFolder(const Principal& principal,
+                                              const std::string& source) {
+  std::optional<int64_t> id = ProxiedExperimentOf(source);
+  if (!id || principal.IsAdmin()) return absl::OkStatus();
+  absl::StatusOr<std::string> team = runs_.ExperimentTeam(*id);
+  if (team.ok() && *team == principal.team) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("Permission denied: source '", source,
+                   "' is inside the artifact folder of an experiment you cannot read"));
+}
 
 absl::StatusOr<std::string> RegistryStore::ResolveSource(const Principal& principal,
                                                          const NewModelVersion& request) {
@@ -62,6 +89,7 @@ absl::StatusOr<std::string> RegistryStore::ResolveSource(const Principal& princi
     return source;
   }
   RETURN_IF_ERROR(ValidateNonLocalSource(source));
+  RETURN_IF_ERROR(CheckSourceFolder(principal, source));
   UriParts parts = ParseUri(source);
   if (parts.scheme == "runs") {
     // runs:/<run_id>/<path>, as MLflow's RunsArtifactRepository parses it.

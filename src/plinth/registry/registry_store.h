@@ -119,6 +119,9 @@ class RegistryStore {
 
   // Where `request.source` points: runs:/ and models:/ resolved, after
   // MLflow's source rules and the team check on the run.
+  // PermissionDenied for a "mlflow-artifacts:/<id>/..." source of an
+  // experiment that is not the caller's team's (admins pass).
+  absl::Status CheckSourceFolder(const Principal& principal, const std::string& source);
   absl::StatusOr<std::string> ResolveSource(const Principal& principal,
                                             const NewModelVersion& request);
 

@@ -28,9 +28,18 @@ class FakeRunLookup : public RunLookup {
     if (it == runs_.end()) return NotFound(absl::StrCat("Run with id=", run_id, " not found"));
     return it->second;
   }
+  void AddExperiment(int64_t experiment_id, const std::string& team) {
+    experiments_[experiment_id] = team;
+  }
+  absl::StatusOr<std::string> ExperimentTeam(int64_t experiment_id) override {
+    auto it = experiments_.find(experiment_id);
+    if (it == experiments_.end()) return NotFound(absl::StrCat("No experiment ", experiment_id));
+    return it->second;
+  }
 
  private:
   std::map<std::string, RunInfo> runs_;
+  std::map<int64_t, std::string> experiments_;
 };
 
 inline http::Principal MakePrincipal(const std::string& team, const std::string& role) {

@@ -341,11 +341,9 @@ TEST(SimulatorTest, EmptyClusterIsAnError) {
   EXPECT_FALSE(r.ok());
 }
 
-// The repository's root, from this file's path.
-std::string RepoRoot() {
-  std::filesystem::path here(__FILE__);
-  return here.parent_path().parent_path().parent_path().parent_path().string();
-}
+// The repository's root, from the build (__FILE__ is relative when ccache
+// rewrites paths under its base_dir).
+std::string RepoRoot() { return PLINTH_SOURCE_DIR; }
 
 TEST(SimulatorTest, TheExampleReplays) {
   absl::StatusOr<ClusterSpec> cluster = LoadClusterFile(RepoRoot() + "/examples/sim/cluster.yaml");

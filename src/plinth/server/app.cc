@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plinth/artifacts/artifact_store.h"
 #include "plinth/auth/auth_routes.h"
@@ -10,6 +11,7 @@
 #include "plinth/common/build_info.h"
 #include "plinth/common/clock.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/common/storage.h"
 #include "plinth/db/database.h"
 #include "plinth/exec/kubernetes_executor.h"
 #include "plinth/exec/local_executor.h"
@@ -31,6 +33,32 @@
 namespace plinth::server {
 namespace {
 
+// Anonymous access exists on loopback only: a server on a network address
+// requires a token on every call, even after its last token is revoked.
+bool RequireTokens(const Config& config) {
+  return config.require_tokens || !IsLoopback(config.host);
+}
+
+// The proxy's folder: --artifacts-destination (a path or file:// URI), else
+// <home>/artifacts.
+std::string ArtifactsFolder(const Config& config) {
+  std::string dest = config.artifacts_destination;
+  if (dest.empty()) return absl::StrCat(config.home, "/artifacts");
+  if (absl::StartsWith(dest, "file://")) dest = dest.substr(7);
+  return dest;
+}
+
+// New experiments' artifact location prefix, without a trailing '/'
+// ("file:///srv/art/" and "file:///srv/art" mean the same, as in MLflow).
+std::string ArtifactRoot(const Config& config) {
+  std::string root = config.artifact_root;
+  while (root.size() > 1 && root.back() == '/' && !absl::EndsWith(root, ":/") &&
+         !absl::EndsWith(root, "://")) {
+    root.pop_back();
+  }
+  return root;
+}
+
 // The registry's read-only view of tracking runs.
 class TrackingRunLookup final : public registry::RunLookup {
  public:
@@ -38,6 +66,10 @@ class TrackingRunLookup final : public registry::RunLookup {
   absl::StatusOr<RunInfo> GetRun(const std::string& run_id) override {
     ASSIGN_OR_RETURN(tracking::RunOwner owner, store_.GetRunOwner(run_id));
     return RunInfo{owner.artifact_uri, owner.team};
+  }
+  absl::StatusOr<std::string> ExperimentTeam(int64_t experiment_id) override {
+    ASSIGN_OR_RETURN(tracking::Experiment e, store_.GetExperiment(experiment_id));
+    return e.team;
   }
 
  private:
@@ -119,15 +151,21 @@ class AppImpl final : public App {
     ASSIGN_OR_RETURN(db_, db::Database::Open(db_options));
     Clock& clock = SystemClock::Get();
     ASSIGN_OR_RETURN(tokens_, auth::TokenStore::Create(*db_, clock));
-    if (!IsLoopback(config.host) && !config.insecure && !tokens_->HasTokens()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "refusing to listen on ", config.host,
-          " without API tokens: create one first (run on 127.0.0.1 and 'plinth tokens create "
-          "--team default --role admin'), or pass --insecure to serve without authentication"));
+    if (!IsLoopback(config.host) && !tokens_->HasTokens()) {
+      if (!config.insecure) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "refusing to listen on ", config.host,
+            " without API tokens: create an admin token first with 'plinth admin create-token "
+            "--home ",
+            config.home, " --team default --role admin' (or pass --insecure to start anyway)"));
+      }
+      spdlog::warn(
+          "listening on {} with no API token: every API call is refused until one is created "
+          "with 'plinth admin create-token' (anonymous access exists on loopback only)",
+          config.host);
     }
-    ASSIGN_OR_RETURN(artifacts_,
-                     artifacts::CreateLocalArtifactStore(absl::StrCat(config.home, "/artifacts")));
-    ASSIGN_OR_RETURN(tracking_, tracking::TrackingStore::Create(*db_, clock, "mlflow-artifacts:"));
+    ASSIGN_OR_RETURN(artifacts_, artifacts::CreateLocalArtifactStore(ArtifactsFolder(config)));
+    ASSIGN_OR_RETURN(tracking_, tracking::TrackingStore::Create(*db_, clock, ArtifactRoot(config)));
     run_lookup_ = std::make_unique<TrackingRunLookup>(*tracking_);
     ASSIGN_OR_RETURN(registry_, registry::RegistryStore::Create(*db_, *run_lookup_, clock));
 
@@ -137,6 +175,8 @@ class AppImpl final : public App {
     options.port = config.port;
     options.io_threads = config.io_threads;
     options.worker_threads = config.worker_threads;
+    options.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
+    options.max_connections = config.max_connections;
     auto& registry = metrics::Registry::Global();
     registry
         .AddGauge("plinth_build_info", "Build information; the value is always 1.",
@@ -146,7 +186,7 @@ class AppImpl final : public App {
         .Set(1);
     // A networked server never falls back to anonymous access, even if its
     // last token is revoked later.
-    bool require_tokens = config.require_tokens || (!IsLoopback(config.host) && !config.insecure);
+    bool require_tokens = RequireTokens(config);
     ASSIGN_OR_RETURN(
         server_, http::Server::Create(options, router_,
                                       auth::MakeAuthenticator(*tokens_, require_tokens), registry));
@@ -179,8 +219,7 @@ class AppImpl final : public App {
     }
     ASSIGN_OR_RETURN(job_store_, jobs::JobStore::Create(*db_));
     run_tracker_ = std::make_unique<TrackingRunTracker>(*tracking_, clock);
-    job_credentials_ = std::make_unique<TokenJobCredentials>(
-        *tokens_, config.require_tokens || (!IsLoopback(config.host) && !config.insecure));
+    job_credentials_ = std::make_unique<TokenJobCredentials>(*tokens_, RequireTokens(config));
     jobs::JobsConfig jobs;
     jobs.queues = settings.queues;
     jobs.priority_classes = settings.priority_classes;
@@ -209,17 +248,32 @@ class AppImpl final : public App {
   void BuildRouter() {
     router_.SetErrorRenderer("/api/2.0/", http::MlflowError);
     router_.SetErrorRenderer("/ajax-api/2.0/", http::MlflowError);
+    // MLflow endpoints Plinth does not serve answer in MLflow's shape too.
+    for (const char* prefix : {"/api/3.0/", "/ajax-api/3.0/", "/graphql"}) {
+      router_.SetErrorRenderer(prefix, http::MlflowError);
+    }
     router_.SetErrorRenderer("/api/v1/", http::NativeError);
     router_.SetBodyLimit("", config_.max_body_bytes);
     router_.SetBodyLimit("/api/2.0/mlflow-artifacts/", config_.max_artifact_bytes);
     router_.SetBodyLimit("/ajax-api/2.0/mlflow-artifacts/", config_.max_artifact_bytes);
+    // MLflow's UI uploads files here; the handler applies MLflow's 10 MB limit.
+    router_.SetBodyLimit("/ajax-api/2.0/mlflow/upload-artifact", config_.max_artifact_bytes);
     router_.SetPublic("/healthz");
     router_.SetPublic("/metrics");
 
     router_.Add("GET", "/healthz", [](http::Request&) {
       return http::Response::Json({{"status", "ok"}});
     });
-    router_.Add("GET", "/metrics", [](http::Request&) {
+    metrics::Gauge& free_bytes =
+        metrics::Registry::Global()
+            .AddGauge("plinth_storage_free_bytes",
+                      "Bytes free on the disk of the server's data folder (read at each scrape).",
+                      {"folder"})
+            .WithLabels({"home"});
+    router_.Add("GET", "/metrics", [this, &free_bytes](http::Request&) {
+      if (std::optional<uint64_t> free = FreeBytes(config_.home)) {
+        free_bytes.Set(static_cast<double>(*free));
+      }
       return http::Response::Text(metrics::Registry::Global().Expose(), 200,
                                   "text/plain; version=0.0.4; charset=utf-8");
     });
@@ -237,7 +291,9 @@ class AppImpl final : public App {
                 }));
     auth::RegisterAuthRoutes(router_, *tokens_);
     tracking::RegisterTrackingRoutes(router_, *tracking_);
-    tracking::RegisterArtifactRoutes(router_, *tracking_, *artifacts_);
+    if (config_.serve_artifacts) {
+      tracking::RegisterArtifactRoutes(router_, *tracking_, *artifacts_);
+    }
     registry::RegisterRegistryRoutes(router_, *registry_);
   }
 

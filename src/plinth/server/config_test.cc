@@ -120,7 +120,7 @@ TEST_F(ConfigFileTest, UnknownKeyNamesSectionAndKey) {
 TEST_F(ConfigFileTest, UnknownSectionIsNamed) {
   std::string error = ErrorFor("sever:\n  port: 1\n");
   EXPECT_THAT(error, HasSubstr("sever: unknown section"));
-  EXPECT_THAT(error, HasSubstr("server, database, auth, limits, log"));
+  EXPECT_THAT(error, HasSubstr("server, database, artifacts, auth, limits, log"));
 }
 
 TEST_F(ConfigFileTest, WrongTypesNameTheKeyAndWhatToWrite) {
@@ -133,6 +133,18 @@ TEST_F(ConfigFileTest, WrongTypesNameTheKeyAndWhatToWrite) {
               HasSubstr("auth.require_tokens: expected true or false"));
   EXPECT_THAT(ErrorFor("limits:\n  max_body_bytes: big\n"),
               HasSubstr("limits.max_body_bytes: expected a number"));
+}
+
+TEST_F(ConfigFileTest, ReadsConnectionLimits) {
+  auto config = Load("server:\n  header_timeout: 2m\n  max_connections: 100\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->header_timeout_seconds, 120);
+  EXPECT_EQ(config->max_connections, 100);
+  EXPECT_THAT(ErrorFor("server:\n  header_timeout: soon\n"),
+              HasSubstr("server.header_timeout: 'soon' is not a duration"));
+  Config zero;
+  zero.header_timeout_seconds = 0;
+  EXPECT_THAT(std::string(ValidateConfig(zero).message()), HasSubstr("at least 1s"));
 }
 
 TEST_F(ConfigFileTest, ByteLimitsMustBePositive) {

@@ -2,9 +2,11 @@
 // run artifacts through the server, which stores them in its ArtifactStore.
 // Proxy paths start with the experiment id ("<experiment_id>/<run_id>/
 // artifacts/..."), which decides the owning team.
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
@@ -32,6 +34,42 @@ absl::StatusOr<std::string> StorePathOf(const std::string& artifact_uri) {
                                    "' is not served by this server; read it from its own store"));
 }
 
+// MLflow's validate_path_is_safe, plus control characters (a CR or LF in a
+// file name could end up in a response header): INVALID_PARAMETER_VALUE
+// "Invalid path", MLflow's exact message.
+absl::Status ValidateArtifactPath(absl::string_view path) {
+  bool bad =
+      absl::StrContains(path, '#') || absl::StrContains(path, '\\') || absl::StartsWith(path, "/");
+  for (char c : path) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) bad = true;
+  }
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (part == "..") bad = true;
+  }
+  // A Windows drive ("C:...") is absolute on the machine that reads it.
+  if (path.size() >= 2 && absl::ascii_isalpha(path[0]) && path[1] == ':') bad = true;
+  if (bad) return InvalidParameter("Invalid path");
+  return absl::OkStatus();
+}
+
+// RFC 6266: an ASCII fallback name plus the exact UTF-8 name, so no byte of
+// a client-chosen name can end the header or start another.
+std::string ContentDisposition(absl::string_view name) {
+  std::string ascii, encoded;
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    bool printable = u >= 0x20 && u < 0x7f;
+    ascii += (printable && c != '"' && c != '\\') ? c : '_';
+    if (absl::ascii_isalnum(c) || absl::StrContains("!#$&+-.^_`|~", c)) {
+      encoded += c;
+    } else {
+      absl::StrAppendFormat(&encoded, "%%%02X", u);
+    }
+  }
+  return absl::StrCat("attachment; filename=\"", ascii, "\"; filename*=UTF-8''", encoded);
+}
+
 Json FileInfoJson(const artifacts::FileInfo& f, const std::string& path) {
   Json j = {{"path", path}, {"is_dir", f.is_dir}};
   if (!f.is_dir) j["file_size"] = f.file_size;
@@ -47,6 +85,7 @@ absl::StatusOr<Json> ListRunArtifacts(TrackingStore& store, artifacts::ArtifactS
   RETURN_IF_ERROR(http::RequireTeamAccess(req.principal, owner.team, absl::StrCat("run ", run_id)));
   ASSIGN_OR_RETURN(std::string root, StorePathOf(owner.artifact_uri));
   std::string rel = path.value_or("");
+  RETURN_IF_ERROR(ValidateArtifactPath(rel));
   while (absl::EndsWith(rel, "/")) rel.pop_back();
   ASSIGN_OR_RETURN(auto listed, files.List(rel.empty() ? root : absl::StrCat(root, "/", rel)));
   Json out = {{"root_uri", owner.artifact_uri}, {"files", Json::array()}};
@@ -72,13 +111,14 @@ absl::Status CheckProxyPath(TrackingStore& store, const Request& req, const std:
   return http::RequireTeamAccess(req.principal, e.team, absl::StrCat("experiment ", experiment_id));
 }
 
-std::string ProxyPathOf(const Request& req) {
-  return std::string(absl::StripPrefix(req.path_suffix, "/"));
-}
+// The path after ".../artifacts/", kept as sent: a further leading '/' makes
+// it absolute, which ValidateArtifactPath refuses.
+std::string ProxyPathOf(const Request& req) { return req.path_suffix; }
 
 Response ProxyGet(TrackingStore& store, artifacts::ArtifactStore& files, Request& req) {
   std::string path = ProxyPathOf(req);
-  absl::Status access = CheckProxyPath(store, req, path, false);
+  absl::Status access = ValidateArtifactPath(path);
+  if (access.ok()) access = CheckProxyPath(store, req, path, false);
   if (!access.ok()) return http::MlflowError(access);
   absl::StatusOr<std::string> data = files.Read(path);
   if (!data.ok()) {
@@ -88,12 +128,13 @@ Response ProxyGet(TrackingStore& store, artifacts::ArtifactStore& files, Request
   }
   Response r = Response::Text(*std::move(data), 200, "application/octet-stream");
   std::string name = path.substr(path.rfind('/') + 1);
-  r.headers.push_back({"Content-Disposition", absl::StrCat("attachment; filename=\"", name, "\"")});
+  r.headers.push_back({"Content-Disposition", ContentDisposition(name)});
   return r;
 }
 
 absl::StatusOr<Json> ProxyPut(TrackingStore& store, artifacts::ArtifactStore& files, Request& req) {
   std::string path = ProxyPathOf(req);
+  RETURN_IF_ERROR(ValidateArtifactPath(path));
   RETURN_IF_ERROR(CheckProxyPath(store, req, path, true));
   RETURN_IF_ERROR(files.Write(path, req.body));
   return Json::object();
@@ -102,14 +143,18 @@ absl::StatusOr<Json> ProxyPut(TrackingStore& store, artifacts::ArtifactStore& fi
 absl::StatusOr<Json> ProxyDelete(TrackingStore& store, artifacts::ArtifactStore& files,
                                  Request& req) {
   std::string path = ProxyPathOf(req);
+  RETURN_IF_ERROR(ValidateArtifactPath(path));
   RETURN_IF_ERROR(CheckProxyPath(store, req, path, true));
-  RETURN_IF_ERROR(files.Delete(path));
+  // MLflow's proxy deletes nothing, successfully, when nothing is there.
+  absl::Status deleted = files.Delete(path);
+  if (!deleted.ok() && !absl::IsNotFound(deleted)) return deleted;
   return Json::object();
 }
 
 absl::StatusOr<Json> ProxyList(TrackingStore& store, artifacts::ArtifactStore& files,
                                Request& req) {
   std::string path = req.QueryParam("path").value_or("");
+  RETURN_IF_ERROR(ValidateArtifactPath(path));
   while (absl::EndsWith(path, "/")) path.pop_back();
   if (!path.empty())
     RETURN_IF_ERROR(CheckProxyPath(store, req, path, false));
@@ -124,6 +169,28 @@ absl::StatusOr<Json> ProxyList(TrackingStore& store, artifacts::ArtifactStore& f
   return out;
 }
 
+// ajax upload-artifact?run_uuid=&path= (MLflow's UI): the body is the file,
+// stored under the run's artifact root.
+absl::StatusOr<Json> UploadArtifact(TrackingStore& store, artifacts::ArtifactStore& files,
+                                    Request& req) {
+  constexpr size_t kMaxUploadBytes = 10 * 1024 * 1024;  // MLflow's limit
+  std::string run_id = req.QueryParam("run_uuid").value_or("");
+  if (run_id.empty()) return InvalidParameter("Request must specify run_uuid.");
+  std::string path = req.QueryParam("path").value_or("");
+  if (path.empty()) return InvalidParameter("Request must specify path.");
+  RETURN_IF_ERROR(ValidateArtifactPath(path));
+  if (req.body.size() > kMaxUploadBytes) {
+    return InvalidParameter("Artifact size is too large. Max size is 10MB.");
+  }
+  if (req.body.empty()) return InvalidParameter("Request must specify data.");
+  RETURN_IF_ERROR(http::RequireWrite(req.principal));
+  ASSIGN_OR_RETURN(RunOwner owner, store.GetRunOwner(run_id));
+  RETURN_IF_ERROR(http::RequireTeamAccess(req.principal, owner.team, absl::StrCat("run ", run_id)));
+  ASSIGN_OR_RETURN(std::string root, StorePathOf(owner.artifact_uri));
+  RETURN_IF_ERROR(files.Write(absl::StrCat(root, "/", path), req.body));
+  return Json::object();
+}
+
 }  // namespace
 
 void RegisterArtifactRoutes(http::Router& router, TrackingStore& store,
@@ -131,6 +198,8 @@ void RegisterArtifactRoutes(http::Router& router, TrackingStore& store,
   AddMlflowRoute(router, "GET", "artifacts/list", http::MlflowHandler([&](Request& r) {
                    return ListRunArtifacts(store, files, r);
                  }));
+  router.Add("POST", "/ajax-api/2.0/mlflow/upload-artifact",
+             http::MlflowHandler([&](Request& r) { return UploadArtifact(store, files, r); }));
   // MLflow's UI calls the same proxy under /ajax-api.
   for (std::string prefix : {std::string(kProxyPrefix), std::string(kAjaxProxyPrefix)}) {
     router.Add("GET", prefix,

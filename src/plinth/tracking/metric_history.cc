@@ -6,13 +6,13 @@
 // and how many rows with exactly that pair were already returned.
 #include <algorithm>
 #include <limits>
-#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/json.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/tracking/step_sampling.h"
 #include "plinth/tracking/tracking_store.h"
 
 namespace plinth::tracking {
@@ -47,45 +47,11 @@ absl::StatusOr<HistoryCursor> DecodeCursor(const std::string& token) {
                                        "': pass the next_page_token of a previous response"));
 }
 
-// The steps to return for one run: every distinct step in [lo, hi] when there
-// are at most `max` of them, else `max` evenly spaced step values from lo to
-// hi, each moved to the first logged step at or after it. Both paths use only
-// index reads bounded by `max`, never a scan of the whole history.
-absl::StatusOr<std::vector<int64_t>> SampleSteps(db::Session& s, int64_t run_key,
-                                                 const std::string& key, int64_t lo, int64_t hi,
-                                                 int64_t max) {
-  std::vector<int64_t> steps;
-  RETURN_IF_ERROR(
-      s.ForEach("SELECT DISTINCT step FROM metrics WHERE run_key = ? AND key = ? AND "
-                "step >= ? AND step <= ? ORDER BY step LIMIT ?",
-                {run_key, key, lo, hi, max + 1}, [&](const db::Row& r) {
-                  steps.push_back(r.Int(0));
-                  return true;
-                }));
-  if (static_cast<int64_t>(steps.size()) <= max) return steps;
-  steps.clear();
-  for (int64_t i = 0; i < max; ++i) {
-    int64_t target =
-        max == 1 ? lo
-                 : lo + static_cast<int64_t>((static_cast<long double>(hi - lo) * i) / (max - 1));
-    if (!steps.empty() && target <= steps.back()) target = steps.back() + 1;
-    if (target > hi) break;
-    ASSIGN_OR_RETURN(auto rows, s.Query("SELECT step FROM metrics WHERE run_key = ? AND key = ? "
-                                        "AND step >= ? AND step <= ? ORDER BY step LIMIT 1",
-                                        {run_key, key, target, hi}));
-    if (rows.empty()) break;
-    steps.push_back(rows[0].Int(0));
-  }
-  // Always end on the last step, without exceeding `max`.
-  if (steps.back() != hi) {
-    if (static_cast<int64_t>(steps.size()) == max) {
-      steps.back() = hi;
-    } else {
-      steps.push_back(hi);
-    }
-  }
-  return steps;
-}
+// MLflow returns at most this many points per run from the chosen steps
+// (MAX_RESULTS_GET_METRIC_HISTORY).
+constexpr int64_t kMaxPointsPerRun = 25000;
+// Steps per `step IN (...)` query, well below SQLite's bound-parameter limit.
+constexpr size_t kStepChunk = 500;
 
 Metric MetricFromRow(const std::string& key, const db::Row& r) {
   double v = r.Int(3) ? std::numeric_limits<double>::quiet_NaN() : r.Double(2);
@@ -153,35 +119,61 @@ absl::StatusOr<std::vector<RunMetric>> TrackingStore::GetMetricHistoryBulkInterv
   std::vector<RunMetric> out;
   RETURN_IF_ERROR(
       db_.TimedRead("get_metric_history_bulk_interval", [&](db::Session& s) -> absl::Status {
+        std::vector<int64_t> run_keys;
+        std::vector<StepBounds> bounds;
         for (const std::string& run_id : run_ids) {
           ASSIGN_OR_RETURN(auto runs,
                            s.Query("SELECT run_key FROM runs WHERE run_uuid = ?", {run_id}));
           if (runs.empty()) return NotFound(absl::StrCat("Run with id=", run_id, " not found"));
           int64_t run_key = runs[0].Int(0);
+          run_keys.push_back(run_key);
           // Two index seeks: SQLite cannot answer MIN and MAX together from
           // an index and would scan the whole history.
-          std::vector<db::Value> bounds = {run_key, key,
-                                           start_step.value_or(std::numeric_limits<int64_t>::min()),
-                                           end_step.value_or(std::numeric_limits<int64_t>::max())};
           ASSIGN_OR_RETURN(auto first, s.Query("SELECT step FROM metrics WHERE run_key = ? AND "
-                                               "key = ? AND step >= ? AND step <= ? ORDER BY "
-                                               "step LIMIT 1",
-                                               bounds));
+                                               "key = ? ORDER BY step LIMIT 1",
+                                               {run_key, key}));
           if (first.empty()) continue;
           ASSIGN_OR_RETURN(auto last, s.Query("SELECT step FROM metrics WHERE run_key = ? AND "
-                                              "key = ? AND step >= ? AND step <= ? ORDER BY step "
-                                              "DESC LIMIT 1",
-                                              bounds));
-          int64_t lo = first[0].Int(0), hi = last.at(0).Int(0);
-          ASSIGN_OR_RETURN(std::vector<int64_t> steps,
-                           SampleSteps(s, run_key, key, lo, hi, std::max<int64_t>(1, max_results)));
-          for (int64_t step : steps) {
-            ASSIGN_OR_RETURN(auto rows,
-                             s.Query("SELECT step, timestamp, value, is_nan FROM metrics "
-                                     "WHERE run_key = ? AND key = ? AND step = ? ORDER BY "
-                                     "timestamp LIMIT 1",
-                                     {run_key, key, step}));
-            if (!rows.empty()) out.push_back({run_id, MetricFromRow(key, rows[0])});
+                                              "key = ? ORDER BY step DESC LIMIT 1",
+                                              {run_key, key}));
+          bounds.push_back({first[0].Int(0), last.at(0).Int(0)});
+        }
+        // MLflow samples positions in the union of all runs' steps, so the
+        // distinct steps are read (from the index, not the table).
+        std::string sql = "SELECT DISTINCT step FROM metrics WHERE key = ? AND run_key IN (";
+        std::vector<db::Value> params = {key};
+        for (size_t i = 0; i < run_keys.size(); ++i) {
+          absl::StrAppend(&sql, i ? ",?" : "?");
+          params.push_back(run_keys[i]);
+        }
+        sql += ") ORDER BY step";
+        std::vector<int64_t> all_steps;
+        RETURN_IF_ERROR(s.ForEach(sql, params, [&](const db::Row& r) {
+          all_steps.push_back(r.Int(0));
+          return true;
+        }));
+        std::vector<int64_t> steps =
+            ChooseBulkIntervalSteps(all_steps, bounds, start_step, end_step, max_results);
+        for (size_t i = 0; i < run_ids.size(); ++i) {
+          int64_t taken = 0;
+          for (size_t begin = 0; begin < steps.size() && taken < kMaxPointsPerRun;
+               begin += kStepChunk) {
+            size_t end = std::min(steps.size(), begin + kStepChunk);
+            std::string q =
+                "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_key = ? AND key = ? "
+                "AND step IN (";
+            std::vector<db::Value> args = {run_keys[i], key};
+            for (size_t j = begin; j < end; ++j) {
+              absl::StrAppend(&q, j == begin ? "?" : ",?");
+              args.push_back(steps[j]);
+            }
+            absl::StrAppend(&q, ") ORDER BY step, timestamp LIMIT ?");
+            args.push_back(kMaxPointsPerRun - taken);
+            RETURN_IF_ERROR(s.ForEach(q, args, [&](const db::Row& r) {
+              out.push_back({run_ids[i], MetricFromRow(key, r)});
+              ++taken;
+              return true;
+            }));
           }
         }
         return absl::OkStatus();

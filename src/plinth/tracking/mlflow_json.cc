@@ -136,7 +136,8 @@ absl::StatusOr<std::vector<Metric>> ParseMetrics(const Json* array, const std::s
     if (!m.is_object()) return http::InvalidValue(path, m, "must be an object");
     Metric metric;
     auto key = m.find("key");
-    if (key == m.end() || !key->is_string()) return http::MissingParameter(path + ".key");
+    if (key == m.end() || key->is_null()) return http::MissingParameter(path + ".key");
+    if (!key->is_string()) return http::InvalidValue(path + ".key", *key, "must be a string");
     metric.key = key->get<std::string>();
     auto value = m.find("value");
     if (value == m.end() || value->is_null()) return http::MissingParameter(path + ".value");
@@ -169,7 +170,8 @@ absl::StatusOr<std::vector<KeyValue>> ParseKeyValues(const Json* array, const st
     std::string path = absl::StrCat(field, "[", i, "]");
     if (!kv.is_object()) return http::InvalidValue(path, kv, "must be a {key, value} object");
     auto key = kv.find("key");
-    if (key == kv.end() || !key->is_string()) return http::MissingParameter(path + ".key");
+    if (key == kv.end() || key->is_null()) return http::MissingParameter(path + ".key");
+    if (!key->is_string()) return http::InvalidValue(path + ".key", *key, "must be a string");
     auto value = kv.find("value");
     std::string v;
     if (value != kv.end() && !value->is_null()) {

@@ -1,11 +1,16 @@
 #include "plinth/tracking/mlflow_routes.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <tuple>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/http/args.h"
 #include "plinth/http/handlers.h"
+#include "plinth/tracking/artifact_location.h"
 #include "plinth/tracking/log_batch_decoder.h"
 #include "plinth/tracking/mlflow_json.h"
 #include "plinth/tracking/search_filter.h"
@@ -19,8 +24,11 @@ using http::Request;
 constexpr int64_t kMaxSearchResults = 50000;
 constexpr int64_t kDefaultRunSearchResults = 1000;
 constexpr int64_t kMaxBulkRuns = 100;
+// MLflow's limits for ajax get-history-bulk and search-datasets.
+constexpr int64_t kMaxBulkHistory = 25000;
+constexpr int64_t kMaxDatasetExperiments = 20;
+// MLflow's limit and default for get-history-bulk-interval's max_results.
 constexpr int64_t kMaxBulkResultsPerRun = 2500;
-constexpr int64_t kDefaultBulkResultsPerRun = 320;
 
 absl::StatusOr<int64_t> ParseExperimentId(const std::string& text, const std::string& field) {
   int64_t id;
@@ -80,6 +88,22 @@ absl::StatusOr<std::vector<OrderBy>> OrderByArg(const Args& args, const SearchSc
 
 // --- experiments ---
 
+// A location inside an experiment's proxied folder ("mlflow-artifacts:/<id>")
+// must be the caller's team's experiment: another team's files would be
+// readable and writable through it. Nonexistent ids count as foreign (the
+// experiment created later under that id is not the caller's). The message
+// does not say who owns the folder.
+absl::Status CheckArtifactFolder(TrackingStore& store, const Request& req,
+                                 const std::string& location) {
+  std::optional<int64_t> id = ProxiedExperimentOf(location);
+  if (!id || req.principal.IsAdmin()) return absl::OkStatus();
+  absl::StatusOr<Experiment> e = store.GetExperiment(*id);
+  if (e.ok() && e->team == req.principal.team) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("Permission denied: artifact location '", location,
+                   "' is inside the artifact folder of an experiment you cannot write"));
+}
+
 absl::StatusOr<Json> CreateExperiment(TrackingStore& store, Request& req) {
   RETURN_IF_ERROR(http::RequireWrite(req.principal));
   ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
@@ -88,8 +112,11 @@ absl::StatusOr<Json> CreateExperiment(TrackingStore& store, Request& req) {
   auto tags_it = args.json().find("tags");
   ASSIGN_OR_RETURN(auto tags,
                    ParseKeyValues(tags_it == args.json().end() ? nullptr : &*tags_it, "tags"));
-  ASSIGN_OR_RETURN(int64_t id,
-                   store.CreateExperiment(name, location.value_or(""), tags, req.principal.team));
+  std::error_code ec;
+  std::string cwd = std::filesystem::current_path(ec).string();
+  std::string resolved = ResolveArtifactLocation(location.value_or(""), cwd);
+  RETURN_IF_ERROR(CheckArtifactFolder(store, req, resolved));
+  ASSIGN_OR_RETURN(int64_t id, store.CreateExperiment(name, resolved, tags, req.principal.team));
   return Json{{"experiment_id", std::to_string(id)}};
 }
 
@@ -213,6 +240,12 @@ absl::StatusOr<Json> GetRun(TrackingStore& store, Request& req) {
 absl::StatusOr<Json> LogMetric(TrackingStore& store, Request& req) {
   ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
   ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  // Named as MLflow names them ('key', not 'metric[0].key').
+  ASSIGN_OR_RETURN(std::string key, args.RequiredString("key"));
+  ASSIGN_OR_RETURN(auto value, args.Double("value"));
+  if (!value) return http::MissingParameter("value");
+  ASSIGN_OR_RETURN(auto timestamp, args.Int64("timestamp"));
+  if (!timestamp) return http::MissingParameter("timestamp");
   Json one = Json::array({args.json()});
   ASSIGN_OR_RETURN(auto metrics, ParseMetrics(&one, "metric"));
   RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
@@ -271,9 +304,38 @@ absl::StatusOr<Json> LogBatch(TrackingStore& store, Request& req) {
 absl::StatusOr<Json> LogInputs(TrackingStore& store, Request& req) {
   ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
   ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
-  ASSIGN_OR_RETURN(auto inputs, ParseDatasetInputs(Field(args, "datasets")));
+  const Json* datasets = Field(args, "datasets");
+  if (datasets == nullptr || datasets->is_null()) return http::MissingParameter("datasets");
+  ASSIGN_OR_RETURN(auto inputs, ParseDatasetInputs(datasets));
   RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
   RETURN_IF_ERROR(store.LogInputs(run_id, inputs));
+  return Json::object();
+}
+
+// MLflow's wording; the missing keys as a Python set literal, sorted.
+absl::Status MissingModelFields(const std::vector<std::string>& missing) {
+  std::string shown;
+  for (const auto& key : missing) absl::StrAppend(&shown, shown.empty() ? "" : ", ", "'", key, "'");
+  return InvalidParameter(absl::StrCat("Model json is missing mandatory fields: {", shown, "}"));
+}
+
+absl::StatusOr<Json> LogModel(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(std::string run_id, RunIdOf(args));
+  ASSIGN_OR_RETURN(std::string model_json, args.RequiredString("model_json"));
+  if (model_json.empty()) return http::MissingParameter("model_json");
+  nlohmann::ordered_json model = nlohmann::ordered_json::parse(model_json, nullptr, false);
+  if (model.is_discarded() || !model.is_object()) {
+    return InvalidParameter(
+        absl::StrCat("Malformed model info. \n ", model_json, " \n is not a valid JSON."));
+  }
+  std::vector<std::string> missing;
+  for (const char* key : {"artifact_path", "flavors", "run_id", "utc_time_created"}) {
+    if (!model.contains(key)) missing.push_back(key);
+  }
+  if (!missing.empty()) return MissingModelFields(missing);
+  RETURN_IF_ERROR(CheckRun(store, req, run_id, true));
+  RETURN_IF_ERROR(store.RecordLoggedModel(run_id, model));
   return Json::object();
 }
 
@@ -330,18 +392,26 @@ http::Response GetMetricHistoryBulkInterval(TrackingStore& store, Request& req) 
                        kMaxBulkRuns, " run_ids. Received ", run_ids.size(), " run_ids."));
     }
     ASSIGN_OR_RETURN(std::string key, args.RequiredString("metric_key"));
+    if (key.empty()) return http::MissingParameter("metric_key");
     ASSIGN_OR_RETURN(auto start, args.Int64("start_step"));
     ASSIGN_OR_RETURN(auto end, args.Int64("end_step"));
+    ASSIGN_OR_RETURN(auto requested, args.Int64("max_results"));
+    int64_t max_results = requested.value_or(kMaxBulkResultsPerRun);
+    if (max_results < 1 || max_results > kMaxBulkResultsPerRun) {
+      return InvalidParameter(
+          absl::StrCat("max_results must be between 1 and ", kMaxBulkResultsPerRun, "."));
+    }
     if (start.has_value() != end.has_value()) {
       return InvalidParameter(
           "If either start step or end step are specified, both must be "
           "specified.");
     }
     if (start && end && *start > *end) {
-      return InvalidParameter("end_step must be greater than start_step.");
+      return InvalidParameter(
+          absl::StrCat("end_step must be greater than start_step. Found "
+                       "start_step=",
+                       *start, " and end_step=", *end, "."));
     }
-    ASSIGN_OR_RETURN(int64_t max_results,
-                     MaxResults(args, kDefaultBulkResultsPerRun, kMaxBulkResultsPerRun));
     for (const auto& id : run_ids) RETURN_IF_ERROR(CheckRun(store, req, id, false));
     ASSIGN_OR_RETURN(auto points,
                      store.GetMetricHistoryBulkInterval(run_ids, key, start, end, max_results));
@@ -349,6 +419,76 @@ http::Response GetMetricHistoryBulkInterval(TrackingStore& store, Request& req) 
   }();
   if (!run.ok()) return http::MlflowError(run.status());
   return http::Response::Text(*std::move(run), 200, "application/json");
+}
+
+// ajax metrics/get-history-bulk: whole histories of several runs, by run id
+// then (timestamp, step, value), cut at max_results points in total.
+http::Response GetMetricHistoryBulk(TrackingStore& store, Request& req) {
+  auto run = [&]() -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+    ASSIGN_OR_RETURN(auto run_ids, args.StringList("run_id"));
+    if (run_ids.empty()) {
+      return InvalidParameter("GetMetricHistoryBulk request must specify at least one run_id.");
+    }
+    if (static_cast<int64_t>(run_ids.size()) > kMaxBulkRuns) {
+      return InvalidParameter(absl::StrCat("GetMetricHistoryBulk request cannot specify more than ",
+                                           kMaxBulkRuns, " run_ids. Received ", run_ids.size(),
+                                           " run_ids."));
+    }
+    ASSIGN_OR_RETURN(auto key, args.String("metric_key"));
+    if (!key) return InvalidParameter("GetMetricHistoryBulk request must specify a metric_key.");
+    ASSIGN_OR_RETURN(auto requested, args.Int64("max_results"));
+    int64_t max_results = std::min(requested.value_or(kMaxBulkHistory), kMaxBulkHistory);
+    if (max_results < 0) {
+      return InvalidParameter(
+          absl::StrCat("Invalid value ", max_results, " for parameter 'max_results' supplied."));
+    }
+    std::sort(run_ids.begin(), run_ids.end());
+    for (const auto& id : run_ids) RETURN_IF_ERROR(CheckRun(store, req, id, false));
+    std::vector<RunMetric> points;
+    for (const auto& id : run_ids) {
+      if (static_cast<int64_t>(points.size()) >= max_results) break;
+      ASSIGN_OR_RETURN(auto page, store.GetMetricHistory(id, *key, "", max_results));
+      std::stable_sort(page.items.begin(), page.items.end(), [](const Metric& a, const Metric& b) {
+        return std::tie(a.timestamp, a.step, a.value) < std::tie(b.timestamp, b.step, b.value);
+      });
+      for (auto& m : page.items) points.push_back({id, std::move(m)});
+    }
+    if (static_cast<int64_t>(points.size()) > max_results) points.resize(max_results);
+    return BulkHistoryJson(points);
+  }();
+  if (!run.ok()) return http::MlflowError(run.status());
+  return http::Response::Text(*std::move(run), 200, "application/json");
+}
+
+// ajax experiments/search-datasets.
+absl::StatusOr<Json> SearchDatasets(TrackingStore& store, Request& req) {
+  ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
+  ASSIGN_OR_RETURN(auto ids, args.StringList("experiment_ids"));
+  if (ids.empty()) {
+    return InvalidParameter("SearchDatasets request must specify at least one experiment_id.");
+  }
+  if (static_cast<int64_t>(ids.size()) > kMaxDatasetExperiments) {
+    return InvalidParameter(absl::StrCat("SearchDatasets request cannot specify more than ",
+                                         kMaxDatasetExperiments, " experiment_ids. Received ",
+                                         ids.size(), " experiment_ids."));
+  }
+  std::vector<int64_t> experiment_ids;
+  for (const auto& id : ids) {
+    ASSIGN_OR_RETURN(int64_t parsed, ParseExperimentId(id, "experiment_ids"));
+    RETURN_IF_ERROR(CheckExperiment(store, req, parsed, false));
+    experiment_ids.push_back(parsed);
+  }
+  ASSIGN_OR_RETURN(auto summaries, store.SearchDatasets(experiment_ids));
+  Json out = Json::object();
+  if (!summaries.empty()) out["dataset_summaries"] = Json::array();
+  for (const auto& d : summaries) {
+    Json j = {
+        {"experiment_id", std::to_string(d.experiment_id)}, {"name", d.name}, {"digest", d.digest}};
+    if (!d.context.empty()) j["context"] = d.context;
+    out["dataset_summaries"].push_back(std::move(j));
+  }
+  return out;
 }
 
 }  // namespace
@@ -397,6 +537,7 @@ void RegisterTrackingRoutes(http::Router& router, TrackingStore& store) {
   add("POST", "runs/delete-tag", DeleteTag);
   add("POST", "runs/log-batch", LogBatch);
   add("POST", "runs/log-inputs", LogInputs);
+  add("POST", "runs/log-model", LogModel);
   add("POST", "runs/search", SearchRuns);
   add("GET", "runs/search", SearchRuns);
 
@@ -404,6 +545,11 @@ void RegisterTrackingRoutes(http::Router& router, TrackingStore& store) {
                  [&store](Request& r) { return GetMetricHistory(store, r); });
   AddMlflowRoute(router, "GET", "metrics/get-history-bulk-interval",
                  [&store](Request& r) { return GetMetricHistoryBulkInterval(store, r); });
+  // MLflow serves these two for its UI only, under /ajax-api.
+  router.Add("GET", "/ajax-api/2.0/mlflow/metrics/get-history-bulk",
+             [&store](Request& r) { return GetMetricHistoryBulk(store, r); });
+  router.Add("POST", "/ajax-api/2.0/mlflow/experiments/search-datasets",
+             http::MlflowHandler([&store](Request& r) { return SearchDatasets(store, r); }));
 }
 
 }  // namespace plinth::tracking

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "plinth/common/errors.h"
+#include "plinth/common/ids.h"
 #include "plinth/common/json.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/tracking/tracking_store.h"
@@ -194,6 +195,55 @@ absl::Status TrackingStore::LogInputs(const std::string& run_id,
                           .status());
     }
     return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// The part of an MLmodel dict MLflow keeps in the run's history tag
+// (Model.get_tags_dict): four attributes, then the flavors without their
+// bulky "config" entries.
+nlohmann::ordered_json LoggedModelRecord(const nlohmann::ordered_json& model) {
+  nlohmann::ordered_json record = nlohmann::ordered_json::object();
+  for (const char* key : {"run_id", "artifact_path", "utc_time_created"}) {
+    record[key] = model.at(key);
+  }
+  // Model() generates a uuid when the dict has none.
+  record["model_uuid"] =
+      model.contains("model_uuid") ? model["model_uuid"] : nlohmann::ordered_json(NewHexId());
+  nlohmann::ordered_json flavors = nlohmann::ordered_json::object();
+  if (model["flavors"].is_object()) {
+    for (const auto& [name, config] : model["flavors"].items()) {
+      nlohmann::ordered_json kept = config;
+      if (kept.is_object()) kept.erase("config");
+      flavors[name] = std::move(kept);
+    }
+  }
+  record["flavors"] = std::move(flavors);
+  return record;
+}
+
+}  // namespace
+
+absl::Status TrackingStore::RecordLoggedModel(const std::string& run_id,
+                                              const nlohmann::ordered_json& model) {
+  nlohmann::ordered_json record = LoggedModelRecord(model);
+  return db_.TimedWrite("record_logged_model", [&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t run_key, ActiveRunKey(s, run_id));
+    ASSIGN_OR_RETURN(auto rows, s.Query("SELECT value FROM tags WHERE run_key = ? AND key = ?",
+                                        {run_key, std::string(kLoggedModelsTag)}));
+    nlohmann::ordered_json history = nlohmann::ordered_json::array();
+    if (!rows.empty()) {
+      history = nlohmann::ordered_json::parse(rows[0].Str(0), nullptr, false);
+      if (!history.is_array()) {
+        return InvalidParameter(absl::StrCat("The run tag '", kLoggedModelsTag,
+                                             "' is not a JSON list; delete it or set it to []"));
+      }
+    }
+    history.push_back(std::move(record));
+    KeyValue tag{std::string(kLoggedModelsTag), history.dump()};
+    RETURN_IF_ERROR(ValidateTagValue(tag.value, kLoggedModelsTag));
+    return UpsertTags(s, run_key, {tag});
   });
 }
 

@@ -1,5 +1,7 @@
 // TrackingStore: run search and loading runs with their data.
 #include <limits>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -134,6 +136,42 @@ absl::StatusOr<Page<Run>> TrackingStore::SearchRuns(RunSearch search,
     return absl::OkStatus();
   }));
   return page;
+}
+
+absl::StatusOr<std::vector<TrackingStore::DatasetSummary>> TrackingStore::SearchDatasets(
+    const std::vector<int64_t>& experiment_ids) {
+  constexpr size_t kMaxSummaries = 1000;  // MLflow's MAX_DATASET_SUMMARIES_RESULTS
+  std::vector<DatasetSummary> out;
+  if (experiment_ids.empty()) return out;
+  std::string sql =
+      "SELECT d.experiment_id, d.name, d.digest, i.tags_json FROM datasets d JOIN run_inputs i "
+      "ON i.dataset_id = d.dataset_id WHERE d.experiment_id IN (";
+  std::vector<db::Value> params;
+  for (size_t i = 0; i < experiment_ids.size(); ++i) {
+    absl::StrAppend(&sql, i ? ",?" : "?");
+    params.push_back(experiment_ids[i]);
+  }
+  sql += ") ORDER BY d.experiment_id, d.dataset_id, i.run_key";
+  std::set<std::tuple<int64_t, std::string, std::string, std::string>> seen;
+  RETURN_IF_ERROR(db_.TimedRead("search_datasets", [&](db::Session& s) -> absl::Status {
+    return s.ForEach(sql, params, [&](const db::Row& r) {
+      DatasetSummary d{r.Int(0), r.Str(1), r.Str(2), ""};
+      Json tags = Json::parse(r.Str(3), nullptr, false);
+      if (tags.is_array()) {
+        for (const Json& t : tags) {
+          if (t.is_object() && t.value("key", "") == "mlflow.data.context" && t.contains("value") &&
+              t["value"].is_string()) {
+            d.context = t["value"].get<std::string>();
+          }
+        }
+      }
+      if (seen.emplace(d.experiment_id, d.name, d.digest, d.context).second) {
+        out.push_back(std::move(d));
+      }
+      return out.size() < kMaxSummaries;
+    });
+  }));
+  return out;
 }
 
 }  // namespace plinth::tracking

@@ -78,6 +78,10 @@ class Parser {
     SkipSpace();
     if (AtEnd()) return out;
     while (true) {
+      if (out.size() == kMaxFilterClauses) {
+        return Error(pos_, absl::StrCat("a filter may have at most ", kMaxFilterClauses,
+                                        " clauses; split the search"));
+      }
       ASSIGN_OR_RETURN(Comparison clause, ParseClause());
       out.push_back(std::move(clause));
       SkipSpace();
@@ -298,6 +302,10 @@ class Parser {
       if (AtEnd() || (Peek() != '\'' && Peek() != '"')) {
         return Error(pos_, absl::StrCat("expected a quoted string in the list after '", after,
                                         "', got ", Got(pos_)));
+      }
+      if (values.size() == kMaxListValues) {
+        return Error(pos_, absl::StrCat("the list after '", after, "' may have at most ",
+                                        kMaxListValues, " values"));
       }
       ASSIGN_OR_RETURN(std::string value, ReadQuoted());
       values.push_back(std::move(value));

@@ -29,6 +29,11 @@
 
 namespace plinth::tracking {
 
+// Limits that keep every search inside what SQLite and PostgreSQL accept
+// (expression depth, bound parameters), reported as INVALID_PARAMETER_VALUE.
+inline constexpr size_t kMaxFilterClauses = 100;
+inline constexpr size_t kMaxListValues = 1000;
+
 enum class EntityType { kMetric, kParam, kTag, kAttribute, kDataset };
 
 // "metrics", "params", "tags", "attributes", "datasets".

@@ -15,6 +15,9 @@
 namespace plinth::tracking {
 namespace {
 
+// Distinct keys one search may join (see QueryBuilder::NewAlias).
+constexpr int kMaxSearchKeys = 40;
+
 struct AttributeColumn {
   absl::string_view key;     // canonical name from search_filter.cc's schemas
   absl::string_view column;  // qualified column
@@ -176,7 +179,7 @@ class QueryBuilder {
       }
     }
     for (const auto& key : groups) {
-      std::string alias = absl::StrCat("f", next_alias_++);
+      ASSIGN_OR_RETURN(std::string alias, NewAlias("f"));
       absl::StrAppend(&joins_, " JOIN ", target_.value_tables.at(key.first), " ", alias, " ON ",
                       alias, ".", target_.id, " = ", target_.table, ".", target_.id, " AND ", alias,
                       ".key = ?");
@@ -228,7 +231,7 @@ class QueryBuilder {
         leading_key_ = LeadingKey{table->second, o.key, o.type == EntityType::kMetric, dir};
         continue;
       }
-      std::string alias = absl::StrCat("o", next_alias_++);
+      ASSIGN_OR_RETURN(std::string alias, NewAlias("o"));
       absl::StrAppend(&joins_, " LEFT JOIN ", table->second, " ", alias, " ON ", alias, ".",
                       target_.id, " = ", target_.table, ".", target_.id, " AND ", alias,
                       ".key = ?");
@@ -387,6 +390,17 @@ class QueryBuilder {
   std::map<std::pair<EntityType, std::string>, std::string> filter_alias_;
   std::optional<LeadingKey> leading_key_;
   int next_alias_ = 0;
+
+  // A name for one more joined key table. SQLite joins at most 64 tables in
+  // one query; the limit keeps well inside it and says so in the API's terms.
+  absl::StatusOr<std::string> NewAlias(absl::string_view prefix) {
+    if (next_alias_ == kMaxSearchKeys) {
+      return InvalidParameter(absl::StrCat(
+          "a search may use at most ", kMaxSearchKeys,
+          " distinct metric, param or tag keys (filter and order_by together); split it"));
+    }
+    return absl::StrCat(prefix, next_alias_++);
+  }
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "plinth/common/clock.h"
+#include "plinth/common/json.h"
 #include "plinth/db/database.h"
 #include "plinth/tracking/search_sql.h"
 #include "plinth/tracking/tracking_types.h"
@@ -74,6 +75,20 @@ class TrackingStore {
                         const std::vector<KeyValue>& params, const std::vector<KeyValue>& tags);
   absl::Status DeleteTag(const std::string& run_id, const std::string& key);
   absl::Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs);
+  // runs/log-model: appends the MLmodel dict's summary (run_id, artifact_path,
+  // utc_time_created, model_uuid, flavors) to the run tag
+  // mlflow.log-model.history, a JSON list. `model` has those keys checked.
+  absl::Status RecordLoggedModel(const std::string& run_id, const nlohmann::ordered_json& model);
+
+  // ajax experiments/search-datasets: the distinct (experiment, dataset name,
+  // digest, mlflow.data.context tag) of the experiments' runs' inputs, at most
+  // 1000, as MLflow's _search_datasets. An empty context means no such tag.
+  struct DatasetSummary {
+    int64_t experiment_id = 0;
+    std::string name, digest, context;
+  };
+  absl::StatusOr<std::vector<DatasetSummary>> SearchDatasets(
+      const std::vector<int64_t>& experiment_ids);
 
   // Search. `search.limit` is the page size; the token is opaque.
   absl::StatusOr<Page<Run>> SearchRuns(RunSearch search, const std::string& page_token);
@@ -81,8 +96,11 @@ class TrackingStore {
   // History of one metric ordered by (step, timestamp). max_results 0 = all.
   absl::StatusOr<Page<Metric>> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                 const std::string& page_token, int64_t max_results);
-  // Up to max_results points per run, sampled evenly over the step range
-  // [start_step, end_step] (always including the first and last step).
+  // The points of each run (in the order given) at the steps MLflow's server
+  // chooses: evenly spaced positions over the union of all runs' steps in
+  // [start_step, end_step] (default [0, largest step]) when there are more
+  // than max_results, plus each run's first and last step in that range
+  // (see step_sampling.h). Every point at a chosen step, by (step, timestamp).
   absl::StatusOr<std::vector<RunMetric>> GetMetricHistoryBulkInterval(
       const std::vector<std::string>& run_ids, const std::string& key,
       std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results);
@@ -101,6 +119,9 @@ class TrackingStore {
   Clock& clock_;
   std::string artifact_root_;
 };
+
+// The run tag holding the models logged to a run (MLflow's MLFLOW_LOGGED_MODELS).
+inline constexpr char kLoggedModelsTag[] = "mlflow.log-model.history";
 
 // Encodes/decodes an opaque page token carrying an offset.
 std::string EncodeOffsetToken(int64_t offset);

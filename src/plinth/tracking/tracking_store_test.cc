@@ -647,7 +647,9 @@ TEST_F(TrackingStoreTest, BulkIntervalReturnsEveryStepWhenFewEnough) {
   }
 }
 
-TEST_F(TrackingStoreTest, BulkIntervalSamplesExactlyMaxIncludingFirstAndLast) {
+// max_results evenly spaced positions, plus the last step (MLflow returns
+// one more point than max_results when the last step is not a position).
+TEST_F(TrackingStoreTest, BulkIntervalSamplesMaxPositionsPlusTheLastStep) {
   TrackedRun run = NewRun(0);
   std::vector<Metric> metrics;
   for (int step = 0; step < 1000; ++step) metrics.push_back({"m", 1.0 * step, 5, step});
@@ -656,7 +658,7 @@ TEST_F(TrackingStoreTest, BulkIntervalSamplesExactlyMaxIncludingFirstAndLast) {
     auto points = store_->GetMetricHistoryBulkInterval({run.info.run_id}, "m", std::nullopt,
                                                        std::nullopt, max);
     ASSERT_TRUE(points.ok()) << points.status();
-    ASSERT_EQ(static_cast<int64_t>(points->size()), max) << max;
+    ASSERT_EQ(static_cast<int64_t>(points->size()), max + 1) << max;
     EXPECT_EQ(points->front().metric.step, 0) << max;
     EXPECT_EQ(points->back().metric.step, 999) << max;
     for (size_t i = 1; i < points->size(); ++i) {
@@ -665,15 +667,14 @@ TEST_F(TrackingStoreTest, BulkIntervalSamplesExactlyMaxIncludingFirstAndLast) {
   }
 }
 
-// The last step is always included, yet never more than max_results points
-// come back (max_results 1 used to give two).
-TEST_F(TrackingStoreTest, BulkIntervalNeverReturnsMoreThanMax) {
+// The first and last step are always included, even past max_results.
+TEST_F(TrackingStoreTest, BulkIntervalAlwaysKeepsFirstAndLastStep) {
   TrackedRun run = NewRun(0);
   ASSERT_TRUE(store_->LogBatch(run.info.run_id, {{"m", 1, 1, 0}, {"m", 2, 1, 10}}, {}, {}).ok());
   auto points =
       store_->GetMetricHistoryBulkInterval({run.info.run_id}, "m", std::nullopt, std::nullopt, 1);
   ASSERT_TRUE(points.ok()) << points.status();
-  EXPECT_EQ(points->size(), 1u);
+  EXPECT_EQ(points->size(), 2u);
 }
 
 TEST_F(TrackingStoreTest, BulkIntervalHonoursTheStepRange) {
@@ -686,9 +687,11 @@ TEST_F(TrackingStoreTest, BulkIntervalHonoursTheStepRange) {
   ASSERT_EQ(points->size(), 21u);
   EXPECT_EQ(points->front().metric.step, 20);
   EXPECT_EQ(points->back().metric.step, 40);
+  // MLflow's index bound (see step_sampling.cc) keeps only the first
+  // position of a range that starts at index 20, plus the range's last step.
   auto sampled = store_->GetMetricHistoryBulkInterval({run.info.run_id}, "m", 20, 40, 5);
   ASSERT_TRUE(sampled.ok());
-  ASSERT_EQ(sampled->size(), 5u);
+  ASSERT_EQ(sampled->size(), 2u);
   EXPECT_EQ(sampled->front().metric.step, 20);
   EXPECT_EQ(sampled->back().metric.step, 40);
   auto empty = store_->GetMetricHistoryBulkInterval({run.info.run_id}, "m", 200, 300, 10);
@@ -696,9 +699,9 @@ TEST_F(TrackingStoreTest, BulkIntervalHonoursTheStepRange) {
   EXPECT_TRUE(empty->empty());
 }
 
-TEST_F(TrackingStoreTest, BulkIntervalCoversSeveralRunsAndOnePointPerStep) {
+TEST_F(TrackingStoreTest, BulkIntervalCoversSeveralRunsAndEveryPointAtAStep) {
   TrackedRun a = NewRun(0), b = NewRun(0);
-  // Two points at step 1 of run a: the earliest one is reported.
+  // Two points at step 1 of run a: both come back, by timestamp (as in MLflow).
   ASSERT_TRUE(
       store_->LogBatch(a.info.run_id, {{"m", 1, 10, 0}, {"m", 3, 30, 1}, {"m", 2, 20, 1}}, {}, {})
           .ok());
@@ -706,13 +709,14 @@ TEST_F(TrackingStoreTest, BulkIntervalCoversSeveralRunsAndOnePointPerStep) {
   auto points = store_->GetMetricHistoryBulkInterval({a.info.run_id, b.info.run_id}, "m",
                                                      std::nullopt, std::nullopt, 10);
   ASSERT_TRUE(points.ok()) << points.status();
-  ASSERT_EQ(points->size(), 3u);
+  ASSERT_EQ(points->size(), 4u);
   EXPECT_EQ((*points)[0].run_id, a.info.run_id);
   EXPECT_EQ((*points)[1].run_id, a.info.run_id);
   EXPECT_EQ((*points)[1].metric.step, 1);
   EXPECT_EQ((*points)[1].metric.value, 2);
-  EXPECT_EQ((*points)[2].run_id, b.info.run_id);
-  EXPECT_EQ((*points)[2].metric.step, 5);
+  EXPECT_EQ((*points)[2].metric.value, 3);
+  EXPECT_EQ((*points)[3].run_id, b.info.run_id);
+  EXPECT_EQ((*points)[3].metric.step, 5);
   EXPECT_EQ(store_
                 ->GetMetricHistoryBulkInterval({a.info.run_id, "nope"}, "m", std::nullopt,
                                                std::nullopt, 10)
