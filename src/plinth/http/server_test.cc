@@ -700,7 +700,9 @@ TEST_F(ServerTest, ConnectionsOverTheCapGet503AndTheRestStillWork) {
   EXPECT_EQ(again->status, 200);
   held.pop_back();
   std::optional<RawConnection::Reply> later;
-  for (int attempt = 0; attempt < 50; ++attempt) {  // the close reaches the server asynchronously
+  // The server learns of the close asynchronously and a client has no event
+  // to wait on for that, so this retries briefly (at most 1 s).
+  for (int attempt = 0; attempt < 50; ++attempt) {
     RawConnection next(server_->port());
     ASSERT_TRUE(next.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
     later = next.ReadReply();
