@@ -362,6 +362,9 @@ def test_interrupted_import_resumes(tmp_path):
     assert con.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == 300000
     assert con.execute("SELECT COUNT(*) FROM latest_metrics").fetchone()[0] == 2
     assert con.execute("SELECT MAX(step) FROM latest_metrics").fetchone()[0] == 149999
+    # The step summaries that sampled reads use survive the interruption.
+    assert con.execute("SELECT DISTINCT step_first, step_last, step_stride, steps_regular "
+                       "FROM latest_metrics").fetchall() == [(0, 149999, 1, 1)]
     again = run_import("--from", "sqlite:///" + db, "--home", home)
     assert report(again.stdout)["metric points"] == (300000, 0)
 
@@ -374,11 +377,14 @@ def test_name_collision_is_reported(tmp_path):
     try:
         server.mlflow("POST", "experiments/create", {"name": "other"})  # takes id 1
         server.mlflow("POST", "experiments/create", {"name": "exp-a"})  # id 2, exp-b's MLflow id
+        server.mlflow("POST", "registered-models/create", {"name": "clf", "description": "mine"})
     finally:
         server.stop()
     p = run_import("--from", uri, "--home", home, check=False)
     assert p.returncode == 2
     assert "experiment 'exp-a' (MLflow id 1) not imported" in p.stderr
+    assert "registered model 'clf' not imported: Plinth already has" in p.stderr
+    assert report(p.stdout)["models"] == (1, 0)
     counts = report(p.stdout)
     assert counts["runs"] == (9, 6)
     # exp-b's id was taken: it got a new one, and its runs kept their ids.
@@ -391,6 +397,25 @@ def test_name_collision_is_reported(tmp_path):
         assert run["info"]["experiment_id"] == new_id
     finally:
         server.stop()
+
+
+def test_team_is_created_and_owns_what_was_imported(tmp_path):
+    uri, _ = build_sqlite_store(str(tmp_path))
+    home = str(tmp_path / "home")
+    run_import("--from", uri, "--home", home, "--team", "research")
+    con = sqlite3.connect(os.path.join(home, "plinth.db"))
+    assert ("research",) in con.execute("SELECT name FROM teams").fetchall()
+    assert {t for (t,) in con.execute("SELECT DISTINCT team FROM experiments WHERE name LIKE "
+                                      "'exp-%'")} == {"research"}
+    assert con.execute("SELECT team FROM registered_models WHERE name = 'clf'").fetchone() == (
+        "research",)
+    # The team can be given an admin token at once (offline, as operators do).
+    p = subprocess.run([PLINTH_BIN, "admin", "create-token", "--home", home, "--team", "research",
+                        "--role", "admin", "--name", "ops"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    bad = run_import("--from", uri, "--home", str(tmp_path / "h2"), "--team", "no spaces",
+                     check=False)
+    assert bad.returncode == 1 and "team" in bad.stderr.lower()
 
 
 @pytest.mark.parametrize("source, message", [

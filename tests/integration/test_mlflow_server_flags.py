@@ -32,6 +32,28 @@ def test_no_serve_artifacts_points_runs_at_the_file_root(tmp_path):
         # The proxy is off, as in MLflow: clients write to the root themselves.
         r = server.call("GET", "/api/2.0/mlflow-artifacts/artifacts", params={"path": ""})
         assert r.status_code == 404
+        # A client writes into the run's folder itself; artifacts/list and the
+        # UI's upload-artifact still serve it, as MLflow's server does.
+        folder = root / exp["experiment_id"] / run["info"]["run_id"] / "artifacts"
+        (folder / "model").mkdir(parents=True)
+        (folder / "model" / "MLmodel").write_text("flavors: {}\n")
+        run_id = run["info"]["run_id"]
+        listing = server.mlflow("GET", "artifacts/list", {"run_id": run_id})
+        assert listing["root_uri"] == run["info"]["artifact_uri"]
+        assert listing["files"] == [{"path": "model", "is_dir": True}]
+        inner = server.mlflow("GET", "artifacts/list", {"run_id": run_id, "path": "model"})
+        assert inner["files"] == [{"path": "model/MLmodel", "is_dir": False, "file_size": 12}]
+        up = server.call("POST", "/ajax-api/2.0/mlflow/upload-artifact",
+                         params={"run_uuid": run_id, "path": "notes.txt"}, data=b"hello")
+        assert up.status_code == 200, up.text
+        assert (folder / "notes.txt").read_bytes() == b"hello"
+        # A location outside the root is not read by the server.
+        other = server.mlflow("POST", "experiments/create",
+                              {"name": "elsewhere-" + uuid.uuid4().hex[:6],
+                               "artifact_location": f"file://{tmp_path}/elsewhere"})
+        far = server.mlflow("POST", "runs/create", {"experiment_id": other["experiment_id"]})["run"]
+        r = server.call("GET", "/api/2.0/mlflow/artifacts/list", params={"run_id": far["info"]["run_id"]})
+        assert r.status_code == 400 and "not served by this server" in r.json()["message"]
     finally:
         server.stop()
 

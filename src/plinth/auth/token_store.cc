@@ -81,6 +81,11 @@ absl::Status TokenStore::CreateTeam(const std::string& name) {
   });
 }
 
+absl::Status TokenStore::EnsureTeam(const std::string& name) {
+  absl::Status created = CreateTeam(name);
+  return created.code() == absl::StatusCode::kAlreadyExists ? absl::OkStatus() : created;
+}
+
 absl::StatusOr<std::vector<Team>> TokenStore::ListTeams() {
   std::vector<Team> out;
   RETURN_IF_ERROR(db_.Read([&](db::Session& s) -> absl::Status {

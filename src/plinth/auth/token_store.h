@@ -47,6 +47,8 @@ class TokenStore {
   static absl::StatusOr<std::unique_ptr<TokenStore>> Create(db::Database& db, Clock& clock);
 
   absl::Status CreateTeam(const std::string& name);
+  // CreateTeam, where a team that already exists is fine (offline tools).
+  absl::Status EnsureTeam(const std::string& name);
   absl::StatusOr<std::vector<Team>> ListTeams();
 
   absl::StatusOr<CreatedToken> CreateToken(const std::string& name, const std::string& team,

@@ -35,10 +35,7 @@ absl::StatusOr<auth::CreatedToken> CreateToken(const CreateTokenFlags& flags) {
   ASSIGN_OR_RETURN(std::unique_ptr<db::Database> database, db::Database::Open(options));
   ASSIGN_OR_RETURN(std::unique_ptr<auth::TokenStore> tokens,
                    auth::TokenStore::Create(*database, SystemClock::Get()));
-  if (absl::Status team = tokens->CreateTeam(flags.team);
-      !team.ok() && team.code() != absl::StatusCode::kAlreadyExists) {
-    return team;
-  }
+  RETURN_IF_ERROR(tokens->EnsureTeam(flags.team));
   return tokens->CreateUserToken(flags.name, flags.team, flags.role);
 }
 

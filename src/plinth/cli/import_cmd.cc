@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "plinth/auth/token_store.h"
 #include "plinth/cli/progress.h"
+#include "plinth/common/clock.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/db/database.h"
 #include "plinth/importer/importer.h"
@@ -144,6 +146,11 @@ int Run(const ImportFlags& flags) {
                                               "first): ",
                                               busy.message())));
     }
+    // The owning team exists afterwards, so its tokens can be created.
+    absl::StatusOr<std::unique_ptr<auth::TokenStore>> tokens =
+        auth::TokenStore::Create(**target, SystemClock::Get());
+    if (!tokens.ok()) return fail(tokens.status());
+    if (absl::Status team = (*tokens)->EnsureTeam(options.team); !team.ok()) return fail(team);
     report = importer::Import(**source, **target, options, on_progress);
   }
   progress.End();

@@ -6,14 +6,23 @@
 
 namespace plinth::importer {
 
-absl::Status ImportModels(const Scope& scope, db::Database& target, const std::string& team,
-                          ImportReport& report) {
+absl::Status ImportModels(const Scope& scope, db::Database& target, const std::string& source,
+                          const std::string& team, ImportReport& report) {
   for (const SourceModel& m : scope.models) {
     RETURN_IF_ERROR(target.Write([&](db::Session& s) -> absl::Status {
-      ASSIGN_OR_RETURN(auto existing, s.Query("SELECT model_id FROM registered_models WHERE "
-                                              "name = ?",
-                                              {m.name}));
-      if (!existing.empty()) return absl::OkStatus();  // imported before (or Plinth's own)
+      ASSIGN_OR_RETURN(auto imported, s.Query("SELECT 1 FROM import_mlflow_models WHERE source "
+                                              "= ? AND name = ?",
+                                              {source, m.name}));
+      if (!imported.empty()) return absl::OkStatus();  // by an earlier import
+      ASSIGN_OR_RETURN(auto existing,
+                       s.Query("SELECT 1 FROM registered_models WHERE name = ?", {m.name}));
+      if (!existing.empty()) {
+        report.warnings.push_back(absl::StrCat(
+            "registered model '", m.name,
+            "' not imported: Plinth already has a registered model of that name; rename one of "
+            "them and import again"));
+        return absl::OkStatus();
+      }
       ASSIGN_OR_RETURN(auto inserted,
                        s.Query("INSERT INTO registered_models (name, team, description, "
                                "creation_time, last_updated_time, next_version) VALUES (?, ?, ?, "
@@ -21,6 +30,10 @@ absl::Status ImportModels(const Scope& scope, db::Database& target, const std::s
                                {m.name, team, m.description, m.creation_time, m.last_updated_time,
                                 m.max_version + 1}));
       int64_t id = inserted.at(0).Int(0);
+      RETURN_IF_ERROR(s.Execute("INSERT INTO import_mlflow_models (source, name, model_id) VALUES "
+                                "(?, ?, ?)",
+                                {source, m.name, id})
+                          .status());
       report.counts["models"].added++;
       for (const KeyValue& t : m.tags) {
         RETURN_IF_ERROR(s.Execute("INSERT INTO registered_model_tags (model_id, key, value) "

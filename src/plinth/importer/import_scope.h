@@ -28,8 +28,9 @@ struct Scope {
 absl::StatusOr<Scope> LoadScope(MlflowSource& source, const ImportOptions& options);
 
 // Writes the registry part of `scope` (models, versions, tags, aliases);
-// a model whose name already exists in Plinth is left as it is.
-absl::Status ImportModels(const Scope& scope, db::Database& target, const std::string& team,
-                          ImportReport& report);
+// a model imported from `source` before is skipped, and one whose name
+// Plinth already uses otherwise is left alone with a warning in `report`.
+absl::Status ImportModels(const Scope& scope, db::Database& target, const std::string& source,
+                          const std::string& team, ImportReport& report);
 
 }  // namespace plinth::importer

@@ -13,6 +13,7 @@
 #include "plinth/importer/import_scope.h"
 #include "plinth/importer/plinth_writer.h"
 #include "plinth/registry/registry_schema.h"
+#include "plinth/tracking/latest_metrics.h"
 #include "plinth/tracking/tracking_schema.h"
 
 namespace plinth::importer {
@@ -29,18 +30,15 @@ struct Target {
   int64_t experiment_id = 0;  // Plinth's
 };
 
+// What the import learned about one (run, metric): its latest point and
+// the summary of its steps, merged into latest_metrics at the end.
 struct Latest {
-  int64_t step, timestamp;
-  double value;
-  bool is_nan;
+  tracking::LatestPoint point;
+  tracking::StepRange steps;
 };
 
-// Plinth's rule for a key's latest value (run_logging.cc): later timestamp,
-// then the larger non-NaN value.
-bool IsLater(const MetricPoint& a, const Latest& b) {
-  if (a.timestamp != b.timestamp) return a.timestamp > b.timestamp;
-  if (b.is_nan) return !a.is_nan;
-  return !a.is_nan && a.value > b.value;
+tracking::LatestPoint PointOf(const MetricPoint& p) {
+  return {p.step, p.timestamp, p.value, p.is_nan};
 }
 
 class Importer {
@@ -66,7 +64,7 @@ class Importer {
     RETURN_IF_ERROR(ImportArtifacts());
     RETURN_IF_ERROR(MarkDone());
     progress_("models", 0, static_cast<int64_t>(scope_.models.size()));
-    RETURN_IF_ERROR(ImportModels(scope_, db_, options_.team, report_));
+    RETURN_IF_ERROR(ImportModels(scope_, db_, options_.source_uri, options_.team, report_));
     return std::move(report_);
   }
 
@@ -303,9 +301,13 @@ absl::Status Importer::ImportMetrics() {
     if (added) keys.emplace_back(p.key);
     int64_t run_key = it->second.run_key;
     insert.Add(run_key, keys[kit->second], p.step, p.timestamp, p.value, int64_t{p.is_nan});
-    auto [lit, fresh] = latest.try_emplace(std::pair(run_key, kit->second),
-                                           Latest{p.step, p.timestamp, p.value, p.is_nan});
-    if (!fresh && IsLater(p, lit->second)) lit->second = {p.step, p.timestamp, p.value, p.is_nan};
+    tracking::StepRange step{p.step, p.step, 0, true};
+    auto [lit, fresh] =
+        latest.try_emplace(std::pair(run_key, kit->second), Latest{PointOf(p), step});
+    if (!fresh) {
+      if (tracking::IsLater(PointOf(p), lit->second.point)) lit->second.point = PointOf(p);
+      lit->second.steps = tracking::MergeStepRanges(lit->second.steps, step);
+    }
     if (insert.pending() >= kRowsPerTransaction) {
       committed += static_cast<int64_t>(insert.pending());
       status = MaybeFlush(insert, "metric points", true);
@@ -329,15 +331,7 @@ absl::Status Importer::ImportMetrics() {
       for (size_t i = begin; i < end; ++i) {
         const auto& [id, m] = rows[i];
         RETURN_IF_ERROR(
-            s.Execute("INSERT INTO latest_metrics (run_key, key, step, timestamp, value, is_nan) "
-                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_key, key) DO UPDATE SET step = "
-                      "excluded.step, timestamp = excluded.timestamp, value = excluded.value, "
-                      "is_nan = excluded.is_nan WHERE excluded.timestamp > "
-                      "latest_metrics.timestamp OR (excluded.timestamp = latest_metrics.timestamp "
-                      "AND excluded.is_nan = 0 AND (latest_metrics.is_nan = 1 OR excluded.value > "
-                      "latest_metrics.value))",
-                      {id.first, keys[id.second], m.step, m.timestamp, m.value, int64_t{m.is_nan}})
-                .status());
+            tracking::MergeLatestMetric(s, id.first, keys[id.second], m.point, m.steps));
       }
       return absl::OkStatus();
     }));

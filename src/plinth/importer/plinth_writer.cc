@@ -25,6 +25,15 @@ CREATE TABLE import_mlflow_runs (
   run_uuid TEXT PRIMARY KEY, state TEXT NOT NULL)
 )sql",
        ""},
+      // Which registered models came from which source, so a second import
+      // skips them quietly while a name Plinth already used is reported.
+      {2, "MLflow import bookkeeping for models",
+       R"sql(
+CREATE TABLE import_mlflow_models (
+  source TEXT NOT NULL, name TEXT NOT NULL, model_id BIGINT NOT NULL,
+  PRIMARY KEY (source, name))
+)sql",
+       ""},
   };
   return kMigrations;
 }

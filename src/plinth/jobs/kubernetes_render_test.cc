@@ -81,7 +81,8 @@ TEST(KubernetesRenderTest, MigAndRefusals) {
             1);
   job = MakeJob();
   job.spec.resources.gpus = 0.5;
-  EXPECT_THAT(std::string(RenderKubernetes(job).status().message()), HasSubstr("whole GPUs and MIG slices only"));
+  EXPECT_THAT(std::string(RenderKubernetes(job).status().message()),
+              HasSubstr("whole GPUs and MIG slices only"));
   job = MakeJob();
   job.spec.image.clear();
   EXPECT_THAT(std::string(RenderKubernetes(job).status().message()), HasSubstr("add `image:`"));

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "plinth/artifacts/artifact_uri.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/http/args.h"
@@ -37,26 +38,13 @@ std::string JoinUri(const std::string& base, const std::string& path) {
   return absl::StrCat(out, "/", path);
 }
 
-// The experiment id of a "mlflow-artifacts:/<id>/..." source (this server's
-// proxied folder of experiment <id>); nullopt for anything else.
-std::optional<int64_t> ProxiedExperimentOf(const std::string& source) {
-  absl::string_view rest = source;
-  if (!absl::ConsumePrefix(&rest, "mlflow-artifacts:") || absl::StartsWith(rest, "//")) {
-    return std::nullopt;
-  }
-  rest = absl::StripPrefix(rest, "/");
-  int64_t id;
-  if (!absl::SimpleAtoi(*absl::StrSplit(rest, '/').begin(), &id)) return std::nullopt;
-  return id;
-}
-
 }  // namespace
 
 // A version whose files are in another team's experiment folder would let its
 // team read them through the registry; refused without naming the owner.
 absl::Status RegistryStore::CheckSourceFolder(const Principal& principal,
                                               const std::string& source) {
-  std::optional<int64_t> id = ProxiedExperimentOf(source);
+  std::optional<int64_t> id = artifacts::ExperimentFolderOf(source);
   if (!id || principal.IsAdmin()) return absl::OkStatus();
   absl::StatusOr<std::string> team = runs_.ExperimentTeam(*id);
   if (team.ok() && *team == principal.team) return absl::OkStatus();

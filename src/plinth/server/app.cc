@@ -1,5 +1,6 @@
 #include "plinth/server/app.h"
 
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -166,6 +167,10 @@ class AppImpl final : public App {
     }
     ASSIGN_OR_RETURN(artifacts_, artifacts::CreateLocalArtifactStore(ArtifactsFolder(config)));
     ASSIGN_OR_RETURN(tracking_, tracking::TrackingStore::Create(*db_, clock, ArtifactRoot(config)));
+    if (absl::StartsWith(ArtifactRoot(config), "file://")) {
+      ASSIGN_OR_RETURN(file_root_, artifacts::CreateLocalArtifactStore(
+                                       ArtifactRoot(config).substr(std::strlen("file://"))));
+    }
     run_lookup_ = std::make_unique<TrackingRunLookup>(*tracking_);
     ASSIGN_OR_RETURN(registry_, registry::RegistryStore::Create(*db_, *run_lookup_, clock));
 
@@ -291,9 +296,13 @@ class AppImpl final : public App {
                 }));
     auth::RegisterAuthRoutes(router_, *tokens_);
     tracking::RegisterTrackingRoutes(router_, *tracking_);
-    if (config_.serve_artifacts) {
-      tracking::RegisterArtifactRoutes(router_, *tracking_, *artifacts_);
+    tracking::ArtifactRoots roots;
+    if (config_.serve_artifacts) roots.proxy = artifacts_.get();
+    if (file_root_) {
+      roots.file_root_uri = ArtifactRoot(config_);
+      roots.file_root = file_root_.get();
     }
+    tracking::RegisterArtifactRoutes(router_, *tracking_, roots);
     registry::RegisterRegistryRoutes(router_, *registry_);
   }
 
@@ -301,6 +310,7 @@ class AppImpl final : public App {
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<auth::TokenStore> tokens_;
   std::unique_ptr<artifacts::ArtifactStore> artifacts_;
+  std::unique_ptr<artifacts::ArtifactStore> file_root_;  // a file:// default artifact root
   std::unique_ptr<tracking::TrackingStore> tracking_;
   std::unique_ptr<TrackingRunLookup> run_lookup_;
   std::unique_ptr<registry::RegistryStore> registry_;

@@ -45,15 +45,4 @@ std::string ResolveArtifactLocation(const std::string& location, const std::stri
   return "file://" + QuotePath(path.lexically_normal().string());
 }
 
-std::optional<int64_t> ProxiedExperimentOf(const std::string& uri) {
-  absl::string_view rest = uri;
-  if (!absl::ConsumePrefix(&rest, "mlflow-artifacts:")) return std::nullopt;
-  if (absl::StartsWith(rest, "//")) return std::nullopt;  // another server
-  rest = absl::StripLeadingAsciiWhitespace(absl::StripPrefix(rest, "/"));
-  absl::string_view first = *absl::StrSplit(rest, '/').begin();
-  int64_t id;
-  if (!absl::SimpleAtoi(first, &id)) return std::nullopt;
-  return id;
-}
-
 }  // namespace plinth::tracking

@@ -1,5 +1,4 @@
-// Experiment artifact locations as MLflow's server stores them, and which
-// experiment's Plinth artifact folder a location points into.
+// Experiment artifact locations as MLflow's server stores them.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +12,5 @@ namespace plinth::tracking {
 // pathlib's as_uri() does; a URI with a scheme (s3://, file://,
 // mlflow-artifacts:/...) is kept as given.
 std::string ResolveArtifactLocation(const std::string& location, const std::string& cwd);
-
-// The experiment whose proxied artifact folder `uri` lies in:
-// "mlflow-artifacts:/7/..." gives 7; anything else (another scheme, a
-// non-numeric first segment, a remote "mlflow-artifacts://host/...") gives
-// nullopt.
-std::optional<int64_t> ProxiedExperimentOf(const std::string& uri);
 
 }  // namespace plinth::tracking

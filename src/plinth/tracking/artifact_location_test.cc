@@ -19,14 +19,5 @@ TEST(ResolveArtifactLocationTest, UrisAreKept) {
   }
 }
 
-TEST(ProxiedExperimentOfTest, FindsTheExperimentFolder) {
-  EXPECT_EQ(ProxiedExperimentOf("mlflow-artifacts:/1"), 1);
-  EXPECT_EQ(ProxiedExperimentOf("mlflow-artifacts:/12/abc/artifacts"), 12);
-  EXPECT_EQ(ProxiedExperimentOf("mlflow-artifacts:3/x"), 3);
-  EXPECT_EQ(ProxiedExperimentOf("mlflow-artifacts:/models"), std::nullopt);
-  EXPECT_EQ(ProxiedExperimentOf("mlflow-artifacts://host:9000/1"), std::nullopt);
-  EXPECT_EQ(ProxiedExperimentOf("s3://b/1"), std::nullopt);
-}
-
 }  // namespace
 }  // namespace plinth::tracking

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/common/text.h"
 #include "plinth/http/args.h"
 #include "plinth/http/handlers.h"
 #include "plinth/tracking/mlflow_routes.h"
@@ -25,12 +26,27 @@ constexpr absl::string_view kProxyScheme = "mlflow-artifacts:/";
 constexpr char kProxyPrefix[] = "/api/2.0/mlflow-artifacts/artifacts";
 constexpr char kAjaxProxyPrefix[] = "/ajax-api/2.0/mlflow-artifacts/artifacts";
 
-// "mlflow-artifacts:/1/abc/artifacts" -> "1/abc/artifacts".
-absl::StatusOr<std::string> StorePathOf(const std::string& artifact_uri) {
-  if (absl::StartsWith(artifact_uri, kProxyScheme)) {
-    return std::string(absl::StripPrefix(artifact_uri, kProxyScheme));
+absl::Status ValidateArtifactPath(absl::string_view path);
+
+// The store and folder that hold a run's artifacts:
+// "mlflow-artifacts:/1/abc/artifacts" -> (proxy, "1/abc/artifacts"),
+// "<file root>/1/abc/artifacts" -> (file root, "1/abc/artifacts").
+struct RunFolder {
+  artifacts::ArtifactStore* store;
+  std::string root;
+};
+
+absl::StatusOr<RunFolder> RunFolderOf(const ArtifactRoots& roots, const std::string& artifact_uri) {
+  if (roots.proxy && absl::StartsWith(artifact_uri, kProxyScheme)) {
+    return RunFolder{roots.proxy, std::string(absl::StripPrefix(artifact_uri, kProxyScheme))};
   }
-  return InvalidState(absl::StrCat("artifact location '", artifact_uri,
+  if (roots.file_root && absl::StartsWith(artifact_uri, roots.file_root_uri + "/")) {
+    std::string rel = artifact_uri.substr(roots.file_root_uri.size() + 1);
+    // The store refuses paths that leave its folder; this refuses the
+    // spellings ("a/../..") that mean another folder before it resolves them.
+    if (ValidateArtifactPath(rel).ok()) return RunFolder{roots.file_root, rel};
+  }
+  return InvalidState(absl::StrCat("artifact location '", Abbreviate(artifact_uri),
                                    "' is not served by this server; read it from its own store"));
 }
 
@@ -76,18 +92,20 @@ Json FileInfoJson(const artifacts::FileInfo& f, const std::string& path) {
   return j;
 }
 
-absl::StatusOr<Json> ListRunArtifacts(TrackingStore& store, artifacts::ArtifactStore& files,
+absl::StatusOr<Json> ListRunArtifacts(TrackingStore& store, const ArtifactRoots& roots,
                                       Request& req) {
   ASSIGN_OR_RETURN(Args args, Args::FromRequest(req));
   ASSIGN_OR_RETURN(std::string run_id, args.RequiredStringOneOf({"run_id", "run_uuid"}));
   ASSIGN_OR_RETURN(auto path, args.String("path"));
   ASSIGN_OR_RETURN(RunOwner owner, store.GetRunOwner(run_id));
   RETURN_IF_ERROR(http::RequireTeamAccess(req.principal, owner.team, absl::StrCat("run ", run_id)));
-  ASSIGN_OR_RETURN(std::string root, StorePathOf(owner.artifact_uri));
+  ASSIGN_OR_RETURN(RunFolder folder, RunFolderOf(roots, owner.artifact_uri));
   std::string rel = path.value_or("");
   RETURN_IF_ERROR(ValidateArtifactPath(rel));
   while (absl::EndsWith(rel, "/")) rel.pop_back();
-  ASSIGN_OR_RETURN(auto listed, files.List(rel.empty() ? root : absl::StrCat(root, "/", rel)));
+  ASSIGN_OR_RETURN(
+      auto listed,
+      folder.store->List(rel.empty() ? folder.root : absl::StrCat(folder.root, "/", rel)));
   Json out = {{"root_uri", owner.artifact_uri}, {"files", Json::array()}};
   for (const auto& f : listed) {
     std::string name = f.path.substr(f.path.rfind('/') + 1);
@@ -171,7 +189,7 @@ absl::StatusOr<Json> ProxyList(TrackingStore& store, artifacts::ArtifactStore& f
 
 // ajax upload-artifact?run_uuid=&path= (MLflow's UI): the body is the file,
 // stored under the run's artifact root.
-absl::StatusOr<Json> UploadArtifact(TrackingStore& store, artifacts::ArtifactStore& files,
+absl::StatusOr<Json> UploadArtifact(TrackingStore& store, const ArtifactRoots& roots,
                                     Request& req) {
   constexpr size_t kMaxUploadBytes = 10 * 1024 * 1024;  // MLflow's limit
   std::string run_id = req.QueryParam("run_uuid").value_or("");
@@ -186,29 +204,35 @@ absl::StatusOr<Json> UploadArtifact(TrackingStore& store, artifacts::ArtifactSto
   RETURN_IF_ERROR(http::RequireWrite(req.principal));
   ASSIGN_OR_RETURN(RunOwner owner, store.GetRunOwner(run_id));
   RETURN_IF_ERROR(http::RequireTeamAccess(req.principal, owner.team, absl::StrCat("run ", run_id)));
-  ASSIGN_OR_RETURN(std::string root, StorePathOf(owner.artifact_uri));
-  RETURN_IF_ERROR(files.Write(absl::StrCat(root, "/", path), req.body));
+  ASSIGN_OR_RETURN(RunFolder folder, RunFolderOf(roots, owner.artifact_uri));
+  RETURN_IF_ERROR(folder.store->Write(absl::StrCat(folder.root, "/", path), req.body));
   return Json::object();
 }
 
 }  // namespace
 
-void RegisterArtifactRoutes(http::Router& router, TrackingStore& store,
-                            artifacts::ArtifactStore& files) {
-  AddMlflowRoute(router, "GET", "artifacts/list", http::MlflowHandler([&](Request& r) {
-                   return ListRunArtifacts(store, files, r);
+void RegisterArtifactRoutes(http::Router& router, TrackingStore& store, ArtifactRoots roots) {
+  AddMlflowRoute(router, "GET", "artifacts/list", http::MlflowHandler([&store, roots](Request& r) {
+                   return ListRunArtifacts(store, roots, r);
                  }));
-  router.Add("POST", "/ajax-api/2.0/mlflow/upload-artifact",
-             http::MlflowHandler([&](Request& r) { return UploadArtifact(store, files, r); }));
+  router.Add(
+      "POST", "/ajax-api/2.0/mlflow/upload-artifact",
+      http::MlflowHandler([&store, roots](Request& r) { return UploadArtifact(store, roots, r); }));
+  if (roots.proxy == nullptr) return;
+  artifacts::ArtifactStore* files = roots.proxy;
   // MLflow's UI calls the same proxy under /ajax-api.
   for (std::string prefix : {std::string(kProxyPrefix), std::string(kAjaxProxyPrefix)}) {
-    router.Add("GET", prefix,
-               http::MlflowHandler([&](Request& r) { return ProxyList(store, files, r); }));
-    router.AddPrefix("GET", prefix + "/", [&](Request& r) { return ProxyGet(store, files, r); });
-    router.AddPrefix("PUT", prefix + "/",
-                     http::MlflowHandler([&](Request& r) { return ProxyPut(store, files, r); }));
-    router.AddPrefix("DELETE", prefix + "/",
-                     http::MlflowHandler([&](Request& r) { return ProxyDelete(store, files, r); }));
+    router.Add("GET", prefix, http::MlflowHandler([&store, files](Request& r) {
+                 return ProxyList(store, *files, r);
+               }));
+    router.AddPrefix("GET", prefix + "/",
+                     [&store, files](Request& r) { return ProxyGet(store, *files, r); });
+    router.AddPrefix("PUT", prefix + "/", http::MlflowHandler([&store, files](Request& r) {
+                       return ProxyPut(store, *files, r);
+                     }));
+    router.AddPrefix("DELETE", prefix + "/", http::MlflowHandler([&store, files](Request& r) {
+                       return ProxyDelete(store, *files, r);
+                     }));
   }
 }
 

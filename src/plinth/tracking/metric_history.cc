@@ -12,6 +12,7 @@
 #include "plinth/common/errors.h"
 #include "plinth/common/json.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/tracking/latest_metrics.h"
 #include "plinth/tracking/step_sampling.h"
 #include "plinth/tracking/tracking_store.h"
 
@@ -56,6 +57,23 @@ constexpr size_t kStepChunk = 500;
 Metric MetricFromRow(const std::string& key, const db::Row& r) {
   double v = r.Int(3) ? std::numeric_limits<double>::quiet_NaN() : r.Double(2);
   return {key, v, r.Int(1), r.Int(0)};
+}
+
+absl::StatusOr<SortedSteps> ReadDistinctSteps(db::Session& s, const std::vector<int64_t>& run_keys,
+                                              const std::string& key) {
+  std::string sql = "SELECT DISTINCT step FROM metrics WHERE key = ? AND run_key IN (";
+  std::vector<db::Value> params = {key};
+  for (size_t i = 0; i < run_keys.size(); ++i) {
+    absl::StrAppend(&sql, i ? ",?" : "?");
+    params.push_back(run_keys[i]);
+  }
+  sql += ") ORDER BY step";
+  std::vector<int64_t> steps;
+  RETURN_IF_ERROR(s.ForEach(sql, params, [&](const db::Row& r) {
+    steps.push_back(r.Int(0));
+    return true;
+  }));
+  return SortedSteps(steps);
 }
 
 }  // namespace
@@ -120,40 +138,24 @@ absl::StatusOr<std::vector<RunMetric>> TrackingStore::GetMetricHistoryBulkInterv
   RETURN_IF_ERROR(
       db_.TimedRead("get_metric_history_bulk_interval", [&](db::Session& s) -> absl::Status {
         std::vector<int64_t> run_keys;
-        std::vector<StepBounds> bounds;
+        std::vector<StepRange> ranges;
         for (const std::string& run_id : run_ids) {
           ASSIGN_OR_RETURN(auto runs,
                            s.Query("SELECT run_key FROM runs WHERE run_uuid = ?", {run_id}));
           if (runs.empty()) return NotFound(absl::StrCat("Run with id=", run_id, " not found"));
-          int64_t run_key = runs[0].Int(0);
-          run_keys.push_back(run_key);
-          // Two index seeks: SQLite cannot answer MIN and MAX together from
-          // an index and would scan the whole history.
-          ASSIGN_OR_RETURN(auto first, s.Query("SELECT step FROM metrics WHERE run_key = ? AND "
-                                               "key = ? ORDER BY step LIMIT 1",
-                                               {run_key, key}));
-          if (first.empty()) continue;
-          ASSIGN_OR_RETURN(auto last, s.Query("SELECT step FROM metrics WHERE run_key = ? AND "
-                                              "key = ? ORDER BY step DESC LIMIT 1",
-                                              {run_key, key}));
-          bounds.push_back({first[0].Int(0), last.at(0).Int(0)});
+          run_keys.push_back(runs[0].Int(0));
+          ASSIGN_OR_RETURN(std::optional<StepRange> range, ReadStepRange(s, run_keys.back(), key));
+          if (range) ranges.push_back(*range);
         }
-        // MLflow samples positions in the union of all runs' steps, so the
-        // distinct steps are read (from the index, not the table).
-        std::string sql = "SELECT DISTINCT step FROM metrics WHERE key = ? AND run_key IN (";
-        std::vector<db::Value> params = {key};
-        for (size_t i = 0; i < run_keys.size(); ++i) {
-          absl::StrAppend(&sql, i ? ",?" : "?");
-          params.push_back(run_keys[i]);
+        // MLflow samples positions in the union of all runs' steps. Regular
+        // runs on one lattice give it from their summaries; otherwise the
+        // distinct steps are read from the index.
+        std::optional<SortedSteps> all_steps = SortedSteps::UnionOf(ranges);
+        if (!all_steps) {
+          ASSIGN_OR_RETURN(all_steps, ReadDistinctSteps(s, run_keys, key));
         }
-        sql += ") ORDER BY step";
-        std::vector<int64_t> all_steps;
-        RETURN_IF_ERROR(s.ForEach(sql, params, [&](const db::Row& r) {
-          all_steps.push_back(r.Int(0));
-          return true;
-        }));
         std::vector<int64_t> steps =
-            ChooseBulkIntervalSteps(all_steps, bounds, start_step, end_step, max_results);
+            ChooseBulkIntervalSteps(*all_steps, ranges, start_step, end_step, max_results);
         for (size_t i = 0; i < run_ids.size(); ++i) {
           int64_t taken = 0;
           for (size_t begin = 0; begin < steps.size() && taken < kMaxPointsPerRun;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "plinth/artifacts/artifact_uri.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/http/args.h"
@@ -88,14 +89,15 @@ absl::StatusOr<std::vector<OrderBy>> OrderByArg(const Args& args, const SearchSc
 
 // --- experiments ---
 
-// A location inside an experiment's proxied folder ("mlflow-artifacts:/<id>")
+// A location inside an experiment's folder ("mlflow-artifacts:/<id>", or
+// "<file root>/<id>" when the default root is file://)
 // must be the caller's team's experiment: another team's files would be
 // readable and writable through it. Nonexistent ids count as foreign (the
 // experiment created later under that id is not the caller's). The message
 // does not say who owns the folder.
 absl::Status CheckArtifactFolder(TrackingStore& store, const Request& req,
                                  const std::string& location) {
-  std::optional<int64_t> id = ProxiedExperimentOf(location);
+  std::optional<int64_t> id = artifacts::ExperimentFolderOf(location, store.FileArtifactRoot());
   if (!id || req.principal.IsAdmin()) return absl::OkStatus();
   absl::StatusOr<Experiment> e = store.GetExperiment(*id);
   if (e.ok() && e->team == req.principal.team) return absl::OkStatus();

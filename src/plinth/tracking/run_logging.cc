@@ -1,4 +1,5 @@
 // TrackingStore: logging metrics, params, tags and inputs to a run.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -9,6 +10,7 @@
 #include "plinth/common/ids.h"
 #include "plinth/common/json.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/tracking/latest_metrics.h"
 #include "plinth/tracking/tracking_store.h"
 #include "plinth/tracking/validation.h"
 
@@ -32,14 +34,6 @@ absl::StatusOr<int64_t> ActiveRunKey(db::Session& s, const std::string& run_id) 
   return rows[0].Int(0);
 }
 
-// Whether `a` replaces `b` as a key's latest value: later timestamp wins, then
-// the larger value (MLflow's rule for runs/get).
-bool IsLater(const Metric& a, const Metric& b) {
-  if (a.timestamp != b.timestamp) return a.timestamp > b.timestamp;
-  if (std::isnan(b.value)) return !std::isnan(a.value);
-  return !std::isnan(a.value) && a.value > b.value;
-}
-
 absl::Status InsertMetrics(db::Session& s, int64_t run_key, const std::vector<Metric>& metrics) {
   for (size_t begin = 0; begin < metrics.size(); begin += kInsertChunk) {
     size_t end = std::min(metrics.size(), begin + kInsertChunk);
@@ -59,25 +53,25 @@ absl::Status InsertMetrics(db::Session& s, int64_t run_key, const std::vector<Me
   return absl::OkStatus();
 }
 
+LatestPoint PointOf(const Metric& m) { return {m.step, m.timestamp, m.value, std::isnan(m.value)}; }
+
 absl::Status UpdateLatestMetrics(db::Session& s, int64_t run_key,
                                  const std::vector<Metric>& metrics) {
-  std::map<std::string, const Metric*> latest;
+  struct KeyBatch {
+    LatestPoint latest;
+    std::vector<int64_t> steps;
+  };
+  std::map<std::string, KeyBatch> batches;
   for (const Metric& m : metrics) {
-    auto [it, inserted] = latest.emplace(m.key, &m);
-    if (!inserted && IsLater(m, *it->second)) it->second = &m;
+    auto [it, inserted] = batches.try_emplace(m.key, KeyBatch{PointOf(m), {}});
+    if (!inserted && IsLater(PointOf(m), it->second.latest)) it->second.latest = PointOf(m);
+    it->second.steps.push_back(m.step);
   }
-  for (const auto& [key, m] : latest) {
-    bool nan = std::isnan(m->value);
-    // The WHERE clause keeps an existing row that is later than this batch's.
+  for (auto& [key, batch] : batches) {
+    std::sort(batch.steps.begin(), batch.steps.end());
+    batch.steps.erase(std::unique(batch.steps.begin(), batch.steps.end()), batch.steps.end());
     RETURN_IF_ERROR(
-        s.Execute("INSERT INTO latest_metrics (run_key, key, step, timestamp, value, is_nan) "
-                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_key, key) DO UPDATE SET step = "
-                  "excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan "
-                  "= excluded.is_nan WHERE excluded.timestamp > latest_metrics.timestamp OR "
-                  "(excluded.timestamp = latest_metrics.timestamp AND excluded.is_nan = 0 AND "
-                  "(latest_metrics.is_nan = 1 OR excluded.value > latest_metrics.value))",
-                  {run_key, key, m->step, m->timestamp, nan ? 0.0 : m->value, int64_t{nan ? 1 : 0}})
-            .status());
+        MergeLatestMetric(s, run_key, key, batch.latest, StepRangeOfSorted(batch.steps)));
   }
   return absl::OkStatus();
 }

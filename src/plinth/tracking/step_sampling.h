@@ -7,14 +7,9 @@
 #include <optional>
 #include <vector>
 
-namespace plinth::tracking {
+#include "plinth/tracking/step_set.h"
 
-// The first and last step one run logged for the metric (over its whole
-// history, not only the requested range).
-struct StepBounds {
-  int64_t first = 0;
-  int64_t last = 0;
-};
+namespace plinth::tracking {
 
 // `all_steps`: the sorted, distinct steps logged by all requested runs
 // together. Without a range, the range is [0, largest step] (MLflow's
@@ -22,14 +17,14 @@ struct StepBounds {
 // step when there are at most `max_results`, else `max_results` evenly spaced
 // positions of `all_steps` plus its last step in range; then each run's first
 // and last step that fall in the range. Sorted ascending, distinct.
-std::vector<int64_t> ChooseBulkIntervalSteps(const std::vector<int64_t>& all_steps,
-                                             const std::vector<StepBounds>& runs,
+std::vector<int64_t> ChooseBulkIntervalSteps(const SortedSteps& all_steps,
+                                             const std::vector<StepRange>& runs,
                                              std::optional<int64_t> start_step,
                                              std::optional<int64_t> end_step, int64_t max_results);
 
 // The evenly spaced part alone (MLflow's _get_sampled_steps_from_steps):
 // `all_steps` sorted and distinct, `max_results` >= 1.
 std::vector<int64_t> SampleStepsFromSteps(int64_t start_step, int64_t end_step, int64_t max_results,
-                                          const std::vector<int64_t>& all_steps);
+                                          const SortedSteps& all_steps);
 
 }  // namespace plinth::tracking

@@ -12,6 +12,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
+using Steps = std::vector<int64_t>;
 
 std::vector<int64_t> Range(int64_t begin, int64_t end, int64_t stride = 1) {
   std::vector<int64_t> out;
@@ -32,7 +33,7 @@ TEST(SampleStepsFromStepsTest, MatchesMlflowExamples) {
 
 TEST(SampleStepsFromStepsTest, EmptyAndInvertedRanges) {
   EXPECT_THAT(SampleStepsFromSteps(0, 10, 5, {}), IsEmpty());
-  EXPECT_THAT(SampleStepsFromSteps(0, -1, 5, {-3, -2}), IsEmpty());
+  EXPECT_THAT(SampleStepsFromSteps(0, -1, 5, Steps{-3, -2}), IsEmpty());
   EXPECT_THAT(SampleStepsFromSteps(20, 30, 5, Range(0, 10)), IsEmpty());
 }
 
@@ -55,9 +56,10 @@ TEST(ChooseBulkIntervalStepsTest, MatchesMlflowRestExamples) {
 }
 
 TEST(ChooseBulkIntervalStepsTest, DefaultRangeStartsAtZero) {
-  EXPECT_THAT(ChooseBulkIntervalSteps({-5, -1, 0, 3}, {{-5, 3}}, std::nullopt, std::nullopt, 10),
-              ElementsAre(0, 3));
-  EXPECT_THAT(ChooseBulkIntervalSteps({-5, -1}, {{-5, -1}}, std::nullopt, std::nullopt, 10),
+  EXPECT_THAT(
+      ChooseBulkIntervalSteps(Steps{-5, -1, 0, 3}, {{-5, 3}}, std::nullopt, std::nullopt, 10),
+      ElementsAre(0, 3));
+  EXPECT_THAT(ChooseBulkIntervalSteps(Steps{-5, -1}, {{-5, -1}}, std::nullopt, std::nullopt, 10),
               IsEmpty());
   EXPECT_THAT(ChooseBulkIntervalSteps({}, {}, std::nullopt, std::nullopt, 10), IsEmpty());
 }

@@ -111,6 +111,32 @@ CREATE TABLE run_inputs (
   run_key BIGINT NOT NULL, dataset_id BIGINT NOT NULL, tags_json TEXT NOT NULL,
   PRIMARY KEY (run_key, dataset_id))
 )sql"},
+      // Each (run, metric) summarizes its steps (step_set.h), so sampled
+      // reads need not visit every point. Existing rows are summarized here
+      // once; steps beyond +-2^60 stay irregular rather than risk overflow.
+      {2, "latest_metrics step summaries",
+       R"sql(
+ALTER TABLE latest_metrics ADD COLUMN step_first BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE latest_metrics ADD COLUMN step_last BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE latest_metrics ADD COLUMN step_stride BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE latest_metrics ADD COLUMN steps_regular SMALLINT NOT NULL DEFAULT 0;
+UPDATE latest_metrics SET
+  step_first = COALESCE((SELECT MIN(m.step) FROM metrics m WHERE m.run_key = latest_metrics.run_key
+                         AND m.key = latest_metrics.key), step),
+  step_last = COALESCE((SELECT MAX(m.step) FROM metrics m WHERE m.run_key = latest_metrics.run_key
+                        AND m.key = latest_metrics.key), step);
+UPDATE latest_metrics SET step_stride = (step_last - step_first) /
+  (SELECT COUNT(DISTINCT m.step) - 1 FROM metrics m WHERE m.run_key = latest_metrics.run_key
+   AND m.key = latest_metrics.key)
+  WHERE step_last > step_first AND step_first > -1152921504606846976
+    AND step_last < 1152921504606846976;
+UPDATE latest_metrics SET steps_regular = 1 WHERE step_first = step_last OR (step_stride > 0
+  AND (step_last - step_first) = step_stride * (SELECT COUNT(DISTINCT m.step) - 1 FROM metrics m
+       WHERE m.run_key = latest_metrics.run_key AND m.key = latest_metrics.key)
+  AND NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_key = latest_metrics.run_key
+       AND m.key = latest_metrics.key AND (m.step - latest_metrics.step_first) %
+       latest_metrics.step_stride <> 0))
+)sql"},
   };
   return kMigrations;
 }

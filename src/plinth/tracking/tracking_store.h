@@ -35,6 +35,12 @@ class TrackingStore {
   static absl::StatusOr<std::unique_ptr<TrackingStore>> Create(db::Database& db, Clock& clock,
                                                                std::string artifact_root);
 
+  // The default artifact root when it is a file:// URI (whose folders
+  // belong to experiments as mlflow-artifacts:/<id> does), else "".
+  std::string FileArtifactRoot() const {
+    return artifact_root_.rfind("file://", 0) == 0 ? artifact_root_ : std::string();
+  }
+
   // Experiments.
   absl::StatusOr<int64_t> CreateExperiment(const std::string& name,
                                            const std::string& artifact_location,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,8 +16,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plinth/common/errors.h"
+#include "plinth/db/migrations.h"
 #include "plinth/db/test_util.h"
 #include "plinth/tracking/search_filter.h"
+#include "plinth/tracking/step_sampling.h"
+#include "plinth/tracking/tracking_schema.h"
 
 namespace plinth::tracking {
 namespace {
@@ -697,6 +701,100 @@ TEST_F(TrackingStoreTest, BulkIntervalHonoursTheStepRange) {
   auto empty = store_->GetMetricHistoryBulkInterval({run.info.run_id}, "m", 200, 300, 10);
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());
+}
+
+// Whatever order and batching steps arrive in (progressions, strides,
+// holes, repeats), the sampled steps are the ones computed from every
+// distinct step, as MLflow computes them.
+TEST_F(TrackingStoreTest, BulkIntervalMatchesTheExactStepsForAnyLoggingPattern) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 40; ++trial) {
+    std::vector<std::string> run_ids;
+    std::set<int64_t> all;
+    std::vector<StepRange> bounds;
+    int runs = 1 + static_cast<int>(rng() % 3);
+    for (int r = 0; r < runs; ++r) {
+      TrackedRun run = NewRun(0);
+      run_ids.push_back(run.info.run_id);
+      int64_t stride = 1 + static_cast<int64_t>(rng() % 3);
+      int64_t origin = static_cast<int64_t>(rng() % 5) - 2;
+      int64_t count = 1 + static_cast<int64_t>(rng() % 60);
+      std::vector<int64_t> steps;
+      for (int64_t i = 0; i < count; ++i) steps.push_back(origin + stride * i);
+      if (rng() % 3 == 0) steps.push_back(origin + stride * (count + 3));  // a hole
+      if (rng() % 4 == 0) std::shuffle(steps.begin(), steps.end(), rng);
+      std::set<int64_t> mine(steps.begin(), steps.end());
+      bounds.push_back({*mine.begin(), *mine.rbegin()});
+      all.insert(mine.begin(), mine.end());
+      for (size_t begin = 0; begin < steps.size();) {
+        size_t n = std::min(steps.size() - begin, 1 + static_cast<size_t>(rng() % 8));
+        std::vector<Metric> batch;
+        for (size_t i = begin; i < begin + n; ++i) batch.push_back({"m", 1.0, 5, steps[i]});
+        ASSERT_TRUE(store_->LogBatch(run.info.run_id, batch, {}, {}).ok());
+        begin += n;
+      }
+    }
+    for (int64_t max : {1, 5, 17, 1000}) {
+      std::vector<int64_t> expected = ChooseBulkIntervalSteps(
+          std::vector<int64_t>(all.begin(), all.end()), bounds, std::nullopt, std::nullopt, max);
+      auto points =
+          store_->GetMetricHistoryBulkInterval(run_ids, "m", std::nullopt, std::nullopt, max);
+      ASSERT_TRUE(points.ok()) << points.status();
+      std::set<int64_t> got;
+      for (const RunMetric& p : *points) got.insert(p.metric.step);
+      EXPECT_EQ(std::vector<int64_t>(got.begin(), got.end()), expected)
+          << "trial " << trial << " max " << max;
+    }
+  }
+}
+
+// A database written before step summaries existed gets them from its
+// metrics when it is upgraded.
+TEST_F(TrackingStoreTest, UpgradeSummarizesExistingSteps) {
+  store_.reset();
+  db_.reset();
+  fs::remove_all(dir_);
+  db_ = db::OpenTestSqlite(dir_);
+  std::vector<db::Migration> first = {TrackingMigrations().front()};
+  ASSERT_TRUE(db::Migrate(*db_, "tracking", first).ok());
+  ASSERT_TRUE(db_->Write([](db::Session& s) -> absl::Status {
+                   for (auto [key, steps] : std::vector<std::pair<std::string, std::vector<int>>>{
+                            {"dense", {0, 1, 2, 3}},
+                            {"every10", {0, 10, 20}},
+                            {"holes", {0, 1, 5}},
+                            {"single", {7}}}) {
+                     for (int step : steps) {
+                       auto n = s.Execute("INSERT INTO metrics VALUES (1, ?, ?, 5, 1.0, 0)",
+                                          {key, int64_t{step}});
+                       if (!n.ok()) return n.status();
+                     }
+                     auto n = s.Execute("INSERT INTO latest_metrics VALUES (1, ?, ?, 5, 1.0, 0)",
+                                        {key, int64_t{steps.back()}});
+                     if (!n.ok()) return n.status();
+                   }
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  ASSERT_TRUE(db::Migrate(*db_, "tracking", TrackingMigrations()).ok());
+  std::map<std::string, StepRange> got;
+  ASSERT_TRUE(db_->Read([&](db::Session& s) -> absl::Status {
+                   auto rows = s.Query(
+                       "SELECT key, step_first, step_last, step_stride, steps_regular FROM "
+                       "latest_metrics",
+                       {});
+                   if (!rows.ok()) return rows.status();
+                   for (const auto& r : *rows) {
+                     got[r.Str(0)] = {r.Int(1), r.Int(2), r.Int(3), r.Int(4) != 0};
+                   }
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(got["dense"], (StepRange{0, 3, 1, true}));
+  EXPECT_EQ(got["every10"], (StepRange{0, 20, 10, true}));
+  EXPECT_FALSE(got["holes"].regular);
+  EXPECT_EQ(got["holes"].first, 0);
+  EXPECT_EQ(got["holes"].last, 5);
+  EXPECT_EQ(got["single"], (StepRange{7, 7, 0, true}));
 }
 
 TEST_F(TrackingStoreTest, BulkIntervalCoversSeveralRunsAndEveryPointAtAStep) {
