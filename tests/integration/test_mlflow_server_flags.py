@@ -27,6 +27,9 @@ def test_no_serve_artifacts_points_runs_at_the_file_root(tmp_path):
         assert location == f"file://{root}/{exp['experiment_id']}"
         run = server.mlflow("POST", "runs/create", {"experiment_id": exp["experiment_id"]})["run"]
         assert run["info"]["artifact_uri"] == f"{location}/{run['info']['run_id']}/artifacts"
+        # mlflow server's liveness probe answers the same way.
+        health = server.call("GET", "/health")
+        assert (health.status_code, health.text) == (200, "OK")
         # The database is the file named by --backend-store-uri.
         assert db.exists() and not os.path.exists(os.path.join(server.home, "plinth.db"))
         # The proxy is off, as in MLflow: clients write to the root themselves.

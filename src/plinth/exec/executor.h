@@ -23,8 +23,9 @@ struct LaunchSpec {
   std::string name;                          // human-readable, e.g. "<job name>-<replica>"
   std::vector<std::string> argv;             // command followed by its arguments; argv[0] is
                                              // looked up in PATH when it has no '/'
-  std::map<std::string, std::string> env;    // added to (and overriding) the server's
-                                             // environment, including the device variables
+  std::map<std::string, std::string> env;    // the job's variables (contract, spec, devices)
+                                             // over PATH, HOME and LANG (job_environment.h);
+                                             // the server's environment is never passed on
   std::string working_dir;                   // empty: the job's own folder (log_dir)
   std::string log_dir;                       // folder owned by this replica; stdout and stderr
                                              // go to log_dir/output.log

@@ -17,19 +17,17 @@
 #include "absl/strings/str_split.h"
 #include "plinth/common/files.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/exec/job_environment.h"
 #include "plinth/exec/process_util.h"
 #include "plinth/exec/replica_record.h"
 #include "plinth/exec/shim.h"
 #include "spdlog/spdlog.h"
-
-extern char** environ;
 
 namespace plinth::exec {
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
 constexpr auto kPollStep = std::chrono::milliseconds(5);
 
 bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
@@ -52,22 +50,6 @@ absl::Status ValidateSpec(const LaunchSpec& spec) {
     return absl::InvalidArgumentError("cpus, memory_mib and max_runtime_s must be >= 0");
   }
   return absl::OkStatus();
-}
-
-// The server's environment with the spec's variables added or replaced.
-std::vector<std::string> MergedEnvironment(const std::map<std::string, std::string>& extra) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    absl::string_view entry(*e);
-    size_t eq = entry.find('=');
-    if (eq == absl::string_view::npos) continue;
-    env[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
-  }
-  for (const auto& [key, value] : extra) env[key] = value;
-  std::vector<std::string> out;
-  out.reserve(env.size());
-  for (const auto& [key, value] : env) out.push_back(absl::StrCat(key, "=", value));
-  return out;
 }
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
@@ -252,13 +234,11 @@ absl::StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
           absl::StrCat("working folder ", spec.working_dir, " does not exist or is not a folder"));
     }
   }
-  std::string path_env = kDefaultPath;
-  if (auto it = spec.env.find("PATH"); it != spec.env.end()) {
-    path_env = it->second;
-  } else if (const char* p = std::getenv("PATH")) {
-    path_env = p;
-  }
-  auto executable = ResolveExecutable(spec.argv[0], path_env, cwd);
+  // HOME is a folder of the replica's own, not the server's home.
+  std::string home = absl::StrCat(log_dir, "/home");
+  fs::create_directories(home, ec);
+  std::map<std::string, std::string> env = JobEnvironment(spec.env, home);
+  auto executable = ResolveExecutable(spec.argv[0], env["PATH"], cwd);
   if (!executable.ok()) return absl::InvalidArgumentError(executable.status().message());
 
   // The folder may hold an earlier attempt's records; a running one must not be disturbed.
@@ -284,7 +264,7 @@ absl::StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
 
   auto started = [&]() -> absl::StatusOr<std::string> {
     ASSIGN_OR_RETURN(pid_t pid,
-                     SpawnShim(options_.shim_path, ShimArgs(shim), MergedEnvironment(spec.env),
+                     SpawnShim(options_.shim_path, ShimArgs(shim), EnvironmentStrings(env),
                                (fs::path(log_dir) / kOutputFile).string()));
     auto stat = ReadProcStat(pid);
     if (!stat) return absl::InternalError("the supervisor process vanished as it started");

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plinth/exec/exec_test_util.h"
@@ -13,6 +14,7 @@ namespace plinth::exec::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class LocalExecutorTest : public ExecTest {
@@ -47,24 +49,30 @@ TEST_F(LocalExecutorTest, ZeroExitSucceeds) {
   EXPECT_EQ(status.exit_code, 0);
 }
 
-TEST_F(LocalExecutorTest, EnvironmentAndDevicesReachTheCommand) {
-  ::setenv("PLINTH_EXEC_TEST_INHERITED", "from-server", 1);
+// The job's variables and devices reach the command; the server's own
+// environment (its secrets) never does (issue 9).
+TEST_F(LocalExecutorTest, EnvironmentAndDevicesReachTheCommandButNotTheServers) {
+  ::setenv("PLINTH_EXEC_TEST_SECRET", "from-server", 1);
   LaunchSpec spec = Spec({"sh", "-c",
                           "echo \"[$FOO] [$CUDA_VISIBLE_DEVICES] [$NVIDIA_VISIBLE_DEVICES] "
-                          "[$PLINTH_EXEC_TEST_INHERITED]\""});
+                          "[$PLINTH_EXEC_TEST_SECRET] [$HOME] [$LANG]\"; env"});
   spec.env = {
       {"FOO", "bar baz"}, {"CUDA_VISIBLE_DEVICES", "1,2"}, {"NVIDIA_VISIBLE_DEVICES", "GPU-0f3c"}};
   EXPECT_EQ(WaitDone(Launch(spec)).state, ReplicaState::kSucceeded);
-  EXPECT_THAT(Slurp(fs::path(spec.log_dir) / "output.log"),
-              HasSubstr("[bar baz] [1,2] [GPU-0f3c] [from-server]"));
+  ::unsetenv("PLINTH_EXEC_TEST_SECRET");
+  std::string out = Slurp(fs::path(spec.log_dir) / "output.log");
+  std::string lang = std::getenv("LANG") ? std::getenv("LANG") : "C.UTF-8";
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("[bar baz] [1,2] [GPU-0f3c] [] [", spec.log_dir,
+                                          "/home] [", lang, "]")));
+  EXPECT_THAT(out, Not(HasSubstr("from-server")));
+  EXPECT_TRUE(fs::is_directory(fs::path(spec.log_dir) / "home"));
 }
 
-TEST_F(LocalExecutorTest, SpecEnvironmentOverridesTheServers) {
-  ::setenv("PLINTH_EXEC_TEST_OVERRIDE", "server", 1);
-  LaunchSpec spec = Spec({"sh", "-c", "echo \"[$PLINTH_EXEC_TEST_OVERRIDE]\""});
-  spec.env = {{"PLINTH_EXEC_TEST_OVERRIDE", "job"}};
+TEST_F(LocalExecutorTest, SpecEnvironmentOverridesTheDefaults) {
+  LaunchSpec spec = Spec({"sh", "-c", "echo \"[$HOME] [$LANG]\""});
+  spec.env = {{"HOME", "/tmp"}, {"LANG", "de_DE.UTF-8"}};
   WaitDone(Launch(spec));
-  EXPECT_THAT(Slurp(fs::path(spec.log_dir) / "output.log"), HasSubstr("[job]"));
+  EXPECT_THAT(Slurp(fs::path(spec.log_dir) / "output.log"), HasSubstr("[/tmp] [de_DE.UTF-8]"));
 }
 
 TEST_F(LocalExecutorTest, RunsInTheWorkingFolderOrElseTheLogFolder) {

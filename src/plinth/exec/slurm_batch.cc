@@ -143,7 +143,10 @@ absl::StatusOr<std::vector<std::string>> SbatchArgs(const LaunchSpec& spec,
       "--parsable", absl::StrCat("--job-name=", name), absl::StrCat("--output=", output),
       absl::StrCat("--chdir=", spec.log_dir), "--nodes=1", "--ntasks=1",
       // Plinth's retry policy decides, not Slurm's requeue.
-      "--no-requeue"};
+      "--no-requeue",
+      // The job starts from the user's login environment on the node, not
+      // from the server's (its secrets); the script exports the contract.
+      "--export=NONE"};
   if (spec.cpus > 0) {
     args.push_back(absl::StrCat("--cpus-per-task=", static_cast<int64_t>(std::ceil(spec.cpus))));
   }

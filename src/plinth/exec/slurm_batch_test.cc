@@ -49,7 +49,8 @@ TEST(SbatchArgsTest, MinimalSpecAsksForOneTaskAndNoResources) {
   EXPECT_THAT(*args, ElementsAre("--parsable", "--job-name=train-0",
                                  "--output=/tmp/plinth/jobs/job-1/0/output.log",
                                  "--chdir=/tmp/plinth/jobs/job-1/0", "--nodes=1", "--ntasks=1",
-                                 "--no-requeue", "/tmp/plinth/jobs/job-1/0/plinth-batch.sh"));
+                                 "--no-requeue", "--export=NONE",
+                                 "/tmp/plinth/jobs/job-1/0/plinth-batch.sh"));
 }
 
 TEST(SbatchArgsTest, ResourcesBecomeSlurmFlags) {

@@ -21,6 +21,7 @@ namespace plinth::exec {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // ---- State mapping, without a cluster ----
 
@@ -218,7 +219,10 @@ TEST_F(SlurmClusterTest, JobSeesItsEnvironmentAndSucceeds) {
   LaunchSpec spec = Spec({"/bin/sh", "-c", "echo \"greeting=$GREETING\"; pwd; env"});
   spec.env = {{"GREETING", "hello 'slurm' $x"}};
   spec.working_dir = dir_;
+  // The server's own environment never reaches the job (issue 9).
+  setenv("PLINTH_TEST_SERVER_SECRET", "do-not-leak", 1);
   std::string handle = Launch(spec);
+  unsetenv("PLINTH_TEST_SERVER_SECRET");
   ASSERT_FALSE(handle.empty());
   EXPECT_THAT(handle, ::testing::StartsWith("slurm:"));
   ReplicaStatus s = AwaitEnd(handle);
@@ -228,6 +232,7 @@ TEST_F(SlurmClusterTest, JobSeesItsEnvironmentAndSucceeds) {
   EXPECT_THAT(out, HasSubstr("greeting=hello 'slurm' $x\n"));
   EXPECT_THAT(out, HasSubstr(dir_ + "\n"));
   EXPECT_THAT(out, HasSubstr("SLURM_JOB_ID="));
+  EXPECT_THAT(out, Not(HasSubstr("do-not-leak")));
 }
 
 TEST_F(SlurmClusterTest, NonZeroExitFailsWithItsCode) {

@@ -54,22 +54,18 @@ Handler MlflowHandler(JsonHandler fn) { return Wrap(std::move(fn), &MlflowError)
 Handler NativeHandler(JsonHandler fn) { return Wrap(std::move(fn), &NativeError); }
 
 absl::Status RequireWrite(const Principal& principal) {
-  if (principal.CanWrite()) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "token role '", principal.role, "' is read-only: use a 'member' or 'admin' token to write"));
+  return auth::AuthorizeAction(principal, auth::Action::kWrite);
 }
 
 absl::Status RequireAdmin(const Principal& principal) {
-  if (principal.IsAdmin()) return absl::OkStatus();
-  return absl::PermissionDeniedError("this operation needs an 'admin' token");
+  return auth::AuthorizeAction(principal, auth::Action::kAdmin);
 }
 
 absl::Status RequireTeamAccess(const Principal& principal, const std::string& owner_team,
                                const std::string& what) {
-  if (principal.CanAccessTeam(owner_team)) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(what, " belongs to team '", owner_team,
-                                                  "'; your token belongs to team '", principal.team,
-                                                  "'"));
+  // Reading: the kind is only for messages here, `what` already names it.
+  return auth::Authorize(principal, {auth::ResourceKind::kRun, what, owner_team},
+                         auth::Action::kRead);
 }
 
 }  // namespace plinth::http

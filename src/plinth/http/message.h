@@ -11,22 +11,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
+#include "plinth/auth/policy.h"
 
 namespace plinth::http {
 
-// Who is calling, as established by the authenticator before the handler runs.
-struct Principal {
-  bool authenticated = false;  // false: anonymous (allowed only when auth is off)
-  std::string token_id;        // empty when anonymous
-  std::string team;            // owning team for created resources
-  std::string role;            // "viewer" | "member" | "admin"
-  bool IsAdmin() const { return role == "admin"; }
-  bool CanWrite() const { return role == "member" || role == "admin"; }
-  // Whether this principal may see or change a resource owned by `owner_team`.
-  bool CanAccessTeam(const std::string& owner_team) const {
-    return IsAdmin() || owner_team == team;
-  }
-};
+// Who is calling, as established by the authenticator before the handler
+// runs (the policy's type, auth/policy.h).
+using Principal = auth::Principal;
 
 struct Request {
   std::string method;                             // "GET", "POST", ...

@@ -81,9 +81,10 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
   job.borrowing = admission.borrowing;
   job.not_before_ms = 0;
   if (runs_ && job.run_id.empty()) {
-    absl::StatusOr<std::string> run = runs_->StartRun(job.spec.team, job.id, job.spec.name);
+    absl::StatusOr<StartedRun> run = runs_->StartRun(job.spec.team, job.id, job.spec.name);
     if (run.ok()) {
-      job.run_id = *run;
+      job.run_id = run->run_id;
+      if (!run->note.empty()) events.push_back({now, "INFO", run->note});
     } else {
       events.push_back(
           {now, "WARNING", absl::StrCat("no MLflow run for this job: ", run.status().message())});

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "plinth/auth/policy.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/ids.h"
 #include "plinth/common/status_macros.h"
@@ -233,8 +234,9 @@ absl::Status JobService::ResolveSpec(const http::Principal& who, JobSpec& spec,
   }
   spec.queue = queue->name;
   if (!queue->team.empty() && queue->team != spec.team && !who.IsAdmin()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("queue ", queue->name, " belongs to team ", queue->team, ", not ", spec.team));
+    return auth::Authorize(
+        who, {auth::ResourceKind::kQueue, absl::StrCat("queue ", queue->name), queue->team},
+        auth::Action::kWrite);
   }
   if (spec.priority_class.empty()) spec.priority_class = config_.default_priority_class;
   auto pc = config_.priority_classes.find(spec.priority_class);

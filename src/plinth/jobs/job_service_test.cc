@@ -85,9 +85,9 @@ class ScriptedExecutor final : public exec::Executor {
 
 class FakeRuns final : public RunTracker {
  public:
-  absl::StatusOr<std::string> StartRun(const std::string& team, const std::string& job_id,
-                                       const std::string&) override {
-    return "run-" + job_id;
+  absl::StatusOr<StartedRun> StartRun(const std::string& team, const std::string& job_id,
+                                      const std::string&) override {
+    return StartedRun{"run-" + job_id, ""};
   }
   absl::Status EndRun(const std::string& run_id, const std::string& status) override {
     ended[run_id] = status;

@@ -8,12 +8,19 @@
 
 namespace plinth::jobs {
 
+struct StartedRun {
+  std::string run_id;
+  // Set when the run went somewhere a user would not look first (the
+  // team's usual experiment name was taken): said in the job's events.
+  std::string note;
+};
+
 class RunTracker {
  public:
   virtual ~RunTracker() = default;
-  // Creates a RUNNING run for the job in the team's "jobs" experiment.
-  virtual absl::StatusOr<std::string> StartRun(const std::string& team, const std::string& job_id,
-                                               const std::string& job_name) = 0;
+  // Creates a RUNNING run for the job in an experiment of the job's team.
+  virtual absl::StatusOr<StartedRun> StartRun(const std::string& team, const std::string& job_id,
+                                              const std::string& job_name) = 0;
   // Ends the run: status is FINISHED, FAILED or KILLED.
   virtual absl::Status EndRun(const std::string& run_id, const std::string& status) = 0;
 };

@@ -98,27 +98,28 @@ class TokenJobCredentials final : public jobs::JobCredentials {
   bool require_tokens_;
 };
 
-// Each job's MLflow run lives in its team's "jobs-<team>" experiment.
+// Each job's MLflow run lives in its team's "jobs-<team>" experiment (or
+// "jobs-<team>-2", ... when another team holds that name).
 class TrackingRunTracker final : public jobs::RunTracker {
  public:
   TrackingRunTracker(tracking::TrackingStore& store, Clock& clock) : store_(store), clock_(clock) {}
-  absl::StatusOr<std::string> StartRun(const std::string& team, const std::string& job_id,
-                                       const std::string& job_name) override {
-    std::string name = absl::StrCat("jobs-", team);
-    absl::StatusOr<tracking::Experiment> experiment = store_.GetExperimentByName(name);
-    int64_t experiment_id = 0;
-    if (experiment.ok()) {
-      experiment_id = experiment->experiment_id;
-    } else {
-      ASSIGN_OR_RETURN(experiment_id, store_.CreateExperiment(name, "", {}, team));
-    }
+  absl::StatusOr<jobs::StartedRun> StartRun(const std::string& team, const std::string& job_id,
+                                            const std::string& job_name) override {
+    std::string usual = absl::StrCat("jobs-", team);
+    ASSIGN_OR_RETURN(tracking::TeamExperiment experiment,
+                     store_.GetOrCreateTeamExperiment(usual, team));
     tracking::TrackingStore::NewRun run;
-    run.experiment_id = experiment_id;
+    run.experiment_id = experiment.experiment_id;
     run.user_id = team;
     run.run_name = absl::StrCat(job_name, "-", job_id.substr(0, 6));
     run.tags = {{"plinth.job_id", job_id}, {"plinth.job_name", job_name}};
     ASSIGN_OR_RETURN(tracking::Run created, store_.CreateRun(run));
-    return created.info.run_id;
+    jobs::StartedRun started{created.info.run_id, ""};
+    if (experiment.name != usual) {
+      started.note = absl::StrCat("MLflow run ", started.run_id, " is in experiment '",
+                                  experiment.name, "': the name '", usual, "' is taken");
+    }
+    return started;
   }
   absl::Status EndRun(const std::string& run_id, const std::string& status) override {
     tracking::TrackingStore::RunUpdate update;
@@ -264,11 +265,14 @@ class AppImpl final : public App {
     // MLflow's UI uploads files here; the handler applies MLflow's 10 MB limit.
     router_.SetBodyLimit("/ajax-api/2.0/mlflow/upload-artifact", config_.max_artifact_bytes);
     router_.SetPublic("/healthz");
+    router_.SetPublic("/health");
     router_.SetPublic("/metrics");
 
     router_.Add("GET", "/healthz", [](http::Request&) {
       return http::Response::Json({{"status", "ok"}});
     });
+    // `mlflow server`'s liveness probe, so probes written for it keep working.
+    router_.Add("GET", "/health", [](http::Request&) { return http::Response::Text("OK"); });
     metrics::Gauge& free_bytes =
         metrics::Registry::Global()
             .AddGauge("plinth_storage_free_bytes",

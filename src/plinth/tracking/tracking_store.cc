@@ -88,6 +88,31 @@ absl::StatusOr<std::unique_ptr<TrackingStore>> TrackingStore::Create(db::Databas
   return store;
 }
 
+absl::StatusOr<int64_t> TrackingStore::InsertExperiment(db::Session& s, const std::string& name,
+                                                        const std::string& artifact_location,
+                                                        const std::vector<KeyValue>& tags,
+                                                        const std::string& team, int64_t now) {
+  ASSIGN_OR_RETURN(auto rows, s.Query("INSERT INTO experiments (name, artifact_location, "
+                                      "lifecycle_stage, creation_time, last_update_time, team) "
+                                      "VALUES (?, ?, 'active', ?, ?, ?) RETURNING experiment_id",
+                                      {name, artifact_location, now, now, team}));
+  int64_t id = rows.at(0).Int(0);
+  if (artifact_location.empty()) {
+    RETURN_IF_ERROR(s.Execute("UPDATE experiments SET artifact_location = ? WHERE "
+                              "experiment_id = ?",
+                              {absl::StrCat(artifact_root_, "/", id), id})
+                        .status());
+  }
+  for (const auto& t : tags) {
+    RETURN_IF_ERROR(s.Execute("INSERT INTO experiment_tags (experiment_id, key, value) VALUES "
+                              "(?, ?, ?) ON CONFLICT (experiment_id, key) DO UPDATE SET value = "
+                              "excluded.value",
+                              {id, t.key, t.value})
+                        .status());
+  }
+  return id;
+}
+
 absl::StatusOr<int64_t> TrackingStore::CreateExperiment(const std::string& name,
                                                         const std::string& artifact_location,
                                                         const std::vector<KeyValue>& tags,
@@ -108,28 +133,40 @@ absl::StatusOr<int64_t> TrackingStore::CreateExperiment(const std::string& name,
                                             ? " in deleted state; restore it or pick another name"
                                             : ""));
     }
-    ASSIGN_OR_RETURN(auto rows, s.Query("INSERT INTO experiments (name, artifact_location, "
-                                        "lifecycle_stage, creation_time, last_update_time, team) "
-                                        "VALUES (?, ?, 'active', ?, ?, ?) RETURNING experiment_id",
-                                        {name, artifact_location, now, now, team}));
-    id = rows.at(0).Int(0);
-    if (artifact_location.empty()) {
-      RETURN_IF_ERROR(s.Execute("UPDATE experiments SET artifact_location = ? WHERE "
-                                "experiment_id = ?",
-                                {absl::StrCat(artifact_root_, "/", id), id})
-                          .status());
-    }
-    for (const auto& t : tags) {
-      RETURN_IF_ERROR(s.Execute("INSERT INTO experiment_tags (experiment_id, key, value) VALUES "
-                                "(?, ?, ?) ON CONFLICT (experiment_id, key) DO UPDATE SET value = "
-                                "excluded.value",
-                                {id, t.key, t.value})
-                          .status());
-    }
+    ASSIGN_OR_RETURN(id, InsertExperiment(s, name, artifact_location, tags, team, now));
     return absl::OkStatus();
   });
   RETURN_IF_ERROR(status);
   return id;
+}
+
+absl::StatusOr<TeamExperiment> TrackingStore::GetOrCreateTeamExperiment(
+    const std::string& base_name, const std::string& team) {
+  // Candidates are tried in a fixed order, so every later call finds the
+  // same experiment: "jobs-a", then "jobs-a-2", "jobs-a-3", ...
+  constexpr int kMaxCandidates = 100;
+  TeamExperiment out;
+  RETURN_IF_ERROR(db_.TimedWrite("team_experiment", [&](db::Session& s) -> absl::Status {
+    for (int i = 1; i <= kMaxCandidates; ++i) {
+      std::string name = i == 1 ? base_name : absl::StrCat(base_name, "-", i);
+      ASSIGN_OR_RETURN(auto rows, s.Query("SELECT experiment_id, team, lifecycle_stage FROM "
+                                          "experiments WHERE name = ?",
+                                          {name}));
+      if (rows.empty()) {
+        ASSIGN_OR_RETURN(out.experiment_id,
+                         InsertExperiment(s, name, "", {}, team, clock_.NowMillis()));
+      } else if (rows[0].Str(1) == team && rows[0].Str(2) == "active") {
+        out.experiment_id = rows[0].Int(0);
+      } else {
+        continue;  // another team's, or deleted
+      }
+      out.name = name;
+      return absl::OkStatus();
+    }
+    return AlreadyExists(absl::StrCat("experiment names ", base_name, " to ", base_name, "-",
+                                      kMaxCandidates, " are all taken; free one of them"));
+  }));
+  return out;
 }
 
 absl::StatusOr<Experiment> TrackingStore::GetExperiment(int64_t experiment_id) {

@@ -27,6 +27,12 @@ struct Page {
   std::string next_page_token;  // empty when there is no next page
 };
 
+// An experiment a team owns under a name chosen for it (job runs).
+struct TeamExperiment {
+  int64_t experiment_id = 0;
+  std::string name;
+};
+
 class TrackingStore {
  public:
   // Applies migrations and creates the "Default" experiment (id 0) if missing.
@@ -47,6 +53,12 @@ class TrackingStore {
                                            const std::vector<KeyValue>& tags,
                                            const std::string& team);
   absl::StatusOr<Experiment> GetExperiment(int64_t experiment_id);
+  // The active experiment `base_name` if `team` owns it, else the first of
+  // `base_name`-2, -3, ... that the team owns or that is free (created for
+  // the team), looked up and created in one transaction. Another team can
+  // therefore never receive this team's runs by taking the name first.
+  absl::StatusOr<TeamExperiment> GetOrCreateTeamExperiment(const std::string& base_name,
+                                                           const std::string& team);
   absl::StatusOr<Experiment> GetExperimentByName(const std::string& name);
   absl::StatusOr<Page<Experiment>> SearchExperiments(ExperimentSearch search);
   absl::Status DeleteExperiment(int64_t experiment_id);
@@ -116,6 +128,11 @@ class TrackingStore {
  private:
   TrackingStore(db::Database& db, Clock& clock, std::string artifact_root)
       : db_(db), clock_(clock), artifact_root_(std::move(artifact_root)) {}
+  // Inserts an experiment (and its tags) inside a write transaction.
+  absl::StatusOr<int64_t> InsertExperiment(db::Session& s, const std::string& name,
+                                           const std::string& artifact_location,
+                                           const std::vector<KeyValue>& tags,
+                                           const std::string& team, int64_t now);
 
   absl::Status SetRunLifecycle(const std::string& run_id, const std::string& stage);
   absl::Status SetExperimentLifecycle(int64_t experiment_id, const std::string& stage);

@@ -241,6 +241,29 @@ TEST_F(TrackingStoreTest, DefaultExperimentCannotBeDeleted) {
   EXPECT_EQ(store_->RestoreExperiment(12345).code(), absl::StatusCode::kNotFound);
 }
 
+// Issue 9's hijack: team b creates "jobs-a" before team a runs a job.
+TEST_F(TrackingStoreTest, TeamExperimentIsNeverAnotherTeams) {
+  auto b_id = store_->CreateExperiment("jobs-a", "", {}, "b");
+  ASSERT_TRUE(b_id.ok());
+  auto a = store_->GetOrCreateTeamExperiment("jobs-a", "a");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_NE(a->experiment_id, *b_id);
+  EXPECT_EQ(a->name, "jobs-a-2");
+  EXPECT_EQ(store_->GetExperiment(a->experiment_id)->team, "a");
+  // Stable: the next call finds the same experiment.
+  auto again = store_->GetOrCreateTeamExperiment("jobs-a", "a");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->experiment_id, a->experiment_id);
+  // The owner of a free name gets it; a deleted one is skipped.
+  auto c = store_->GetOrCreateTeamExperiment("jobs-c", "c");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->name, "jobs-c");
+  ASSERT_TRUE(store_->DeleteExperiment(c->experiment_id).ok());
+  auto c2 = store_->GetOrCreateTeamExperiment("jobs-c", "c");
+  ASSERT_TRUE(c2.ok());
+  EXPECT_EQ(c2->name, "jobs-c-2");
+}
+
 TEST_F(TrackingStoreTest, ExperimentTags) {
   int64_t id = NewExperiment("e");
   ASSERT_TRUE(store_->SetExperimentTag(id, "k", "v1").ok());

@@ -1,0 +1,73 @@
+"""Issue 9: one authorization policy, and jobs isolated from the server and
+from each other. Each test reproduces what a probe with a second team's
+token did, and expects it to fail."""
+import tempfile
+import time
+
+import pytest
+
+from conftest import Server
+
+
+@pytest.fixture
+def two_teams():
+    """A server that requires tokens, with teams a and b (a member token
+    each) and an admin."""
+    home = tempfile.mkdtemp(prefix="plinth-isolation-")
+    server = Server(home, extra_args=["--simulated-gpus", "1x2xH100-80GB"]).start()
+    admin = server.call("POST", "/api/v1/tokens",
+                        json={"team": "default", "role": "admin"}).json()["secret"]
+    tokens = {"admin": admin}
+    for team in ("a", "b"):
+        assert server.call("POST", "/api/v1/teams", json={"name": team}, token=admin).ok
+        for role in ("member", "viewer"):
+            r = server.call("POST", "/api/v1/tokens", json={"team": team, "role": role}, token=admin)
+            assert r.status_code == 200, r.text
+            tokens[team if role == "member" else f"{team}-viewer"] = r.json()["secret"]
+    yield server, tokens
+    server.stop()
+
+
+def finished(server, job_id, token, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = server.call("GET", f"/api/v1/jobs/{job_id}", token=token).json()["job"]
+        if job["state"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_another_team_cannot_take_a_teams_job_runs(two_teams):
+    server, tokens = two_teams
+    # Team b takes the name of team a's job-run experiment before a's first job.
+    taken = server.mlflow("POST", "experiments/create", {"name": "jobs-a"}, token=tokens["b"])
+    job = server.call("POST", "/api/v1/jobs", json={"name": "train", "command": ["true"]},
+                      token=tokens["a"]).json()["job"]
+    job = finished(server, job["id"], tokens["a"])
+    assert job["state"] == "SUCCEEDED"
+    run = server.mlflow("GET", "runs/get", {"run_id": job["run_id"]}, token=tokens["a"])["run"]
+    assert run["info"]["experiment_id"] != taken["experiment_id"]
+    experiment = server.mlflow("GET", "experiments/get",
+                               {"experiment_id": run["info"]["experiment_id"]},
+                               token=tokens["a"])["experiment"]
+    assert experiment["name"] == "jobs-a-2"
+    # The job says where its run went, without naming who holds the name.
+    events = server.call("GET", f"/api/v1/jobs/{job['id']}/events", token=tokens["a"]).json()
+    notes = [e["message"] for e in events["events"]]
+    assert any("experiment 'jobs-a-2'" in m and "is taken" in m for m in notes), notes
+    # Team b reads nothing of it.
+    r = server.call("GET", "/api/2.0/mlflow/runs/get", params={"run_id": job["run_id"]},
+                    token=tokens["b"])
+    assert r.status_code == 403
+    assert r.json()["error_code"] == "PERMISSION_DENIED"
+    assert "team 'a'" not in r.json()["message"]  # the owner is not named
+    found = server.mlflow("POST", "runs/search",
+                          {"experiment_ids": [taken["experiment_id"]]}, token=tokens["b"])
+    assert found.get("runs", []) == []
+    # A second job of team a finds the same experiment.
+    again = server.call("POST", "/api/v1/jobs", json={"name": "again", "command": ["true"]},
+                        token=tokens["a"]).json()["job"]
+    again = finished(server, again["id"], tokens["a"])
+    run2 = server.mlflow("GET", "runs/get", {"run_id": again["run_id"]}, token=tokens["a"])["run"]
+    assert run2["info"]["experiment_id"] == run["info"]["experiment_id"]
