@@ -99,8 +99,9 @@ std::string GpuInventoryText(const Json& inventory) {
                                 : (h.value("fraction", 1.0) < 1
                                        ? absl::StrCat(FormatNumber(h["fraction"].get<double>()))
                                        : "");
-        holders.push_back(share.empty() ? JsonString(h, "job")
-                                        : absl::StrCat(JsonString(h, "job"), " (", share, ")"));
+        // Another team's holder comes without its job id.
+        std::string who = JsonBool(h, "other_team") ? "another team" : JsonString(h, "job");
+        holders.push_back(share.empty() ? who : absl::StrCat(who, " (", share, ")"));
       }
       std::string mig = JsonBool(g, "mig_enabled")
                             ? absl::StrCat("on, ", JsonMember(g, "mig_instances").size(), " inst.")

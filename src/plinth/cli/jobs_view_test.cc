@@ -27,11 +27,11 @@ TEST(JobsViewTest, InventoryShowsHoldersAndMig) {
      "holders": [{"job": "j1", "fraction": 0, "mig_profile": "3g.40gb"}]},
     {"index": 1, "uuid": "GPU-b", "model": "H100-80GB", "memory_used_mib": 10,
      "memory_total_mib": 81920, "utilization_pct": 50, "mig_enabled": false, "mig_instances": [],
-     "holders": [{"job": "j2", "fraction": 0.5}, {"job": "j3", "fraction": 0.5}]}]}]})");
+     "holders": [{"job": "j2", "fraction": 0.5}, {"other_team": true, "fraction": 0.5}]}]}]})");
   std::string text = GpuInventoryText(inventory);
   EXPECT_THAT(text, HasSubstr("GPU source: simulated"));
   EXPECT_THAT(text, HasSubstr("j1 (3g.40gb)"));
-  EXPECT_THAT(text, HasSubstr("j2 (0.5), j3 (0.5)"));
+  EXPECT_THAT(text, HasSubstr("j2 (0.5), another team (0.5)"));
   EXPECT_THAT(text, HasSubstr("10 / 81920 MiB"));
   EXPECT_THAT(GpuInventoryText(Json::parse(R"({"source": "nvml", "nodes": []})")),
               HasSubstr("No GPUs (source: nvml)"));

@@ -1,5 +1,8 @@
 #include "plinth/http/router.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plinth/common/errors.h"
@@ -47,6 +50,20 @@ void Router::SetErrorRenderer(const std::string& prefix, ErrorRenderer renderer)
 void Router::SetBodyLimit(const std::string& prefix, size_t bytes) { body_limits_[prefix] = bytes; }
 
 void Router::SetPublic(const std::string& prefix) { public_prefixes_.push_back(prefix); }
+
+std::vector<Router::RouteInfo> Router::Routes() const {
+  std::vector<RouteInfo> out;
+  for (const auto& [path, methods] : exact_) {
+    for (const auto& [method, handler] : methods) out.push_back({method, path, false});
+  }
+  std::vector<RouteInfo> prefixes;
+  for (const PrefixRoute& r : prefixes_) prefixes.push_back({r.method, r.prefix, true});
+  std::sort(prefixes.begin(), prefixes.end(), [](const RouteInfo& a, const RouteInfo& b) {
+    return std::tie(a.path, a.method) < std::tie(b.path, b.method);
+  });
+  out.insert(out.end(), prefixes.begin(), prefixes.end());
+  return out;
+}
 
 Router::Match Router::Find(const std::string& method, const std::string& path) const {
   Match match;

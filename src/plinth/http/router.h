@@ -43,6 +43,14 @@ class Router {
   };
   Match Find(const std::string& method, const std::string& path) const;
 
+  // Every registered route, exact ones first, each sorted by path then
+  // method (what `GET /api/v1/routes` lists, and the isolation test walks).
+  struct RouteInfo {
+    std::string method, path;
+    bool prefix = false;
+  };
+  std::vector<RouteInfo> Routes() const;
+
   Response RenderError(const std::string& path, const absl::Status& status) const;
   size_t BodyLimit(const std::string& path) const;
   bool IsPublic(const std::string& path) const;

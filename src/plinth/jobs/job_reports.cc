@@ -82,7 +82,7 @@ Json JobService::QueueReport() {
   return queue_report_.is_null() ? Json::array() : queue_report_;
 }
 
-Json JobService::GpuInventory() {
+Json JobService::GpuInventory(const http::Principal& who) {
   // Fresh telemetry from the source; the holders from the loop's last tick.
   absl::StatusOr<std::vector<gpu::Node>> fresh = gpus_.Discover();
   const std::vector<gpu::Node>& nodes = fresh.ok() ? *fresh : nodes_;
@@ -107,6 +107,15 @@ Json JobService::GpuInventory() {
       if (holders.is_object() && holders.contains(node.name) &&
           holders[node.name].contains(std::to_string(i))) {
         held = holders[node.name][std::to_string(i)];
+      }
+      // Another team's work shows as GPUs in use, not as its job names.
+      for (Json& h : held) {
+        if (h.is_object() && !who.CanAccessTeam(h.value("team", ""))) {
+          h.erase("job");
+          h.erase("name");
+          h.erase("team");
+          h["other_team"] = true;
+        }
       }
       gpus.push_back({{"index", g.index},
                       {"uuid", g.uuid},

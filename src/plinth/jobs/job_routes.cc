@@ -148,8 +148,9 @@ void RegisterJobRoutes(http::Router& router, JobService& service) {
                return Json{{"queues", service.QueueReport()}};
              }));
   router.Add("GET", "/api/v1/gpus",
-             http::NativeHandler(
-                 [&](http::Request&) -> absl::StatusOr<Json> { return service.GpuInventory(); }));
+             http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
+               return service.GpuInventory(req.principal);
+             }));
   router.Add("GET", "/api/v1/accounting",
              http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
                std::string group_by = req.QueryParam("group_by").value_or("team");

@@ -86,7 +86,9 @@ class JobService {
                                 int64_t offset, int64_t max_bytes);
 
   // The inventory with, for every GPU and MIG slice, the jobs holding it.
-  Json GpuInventory();
+  // Holders of other teams (for a non-admin) appear without job, name and
+  // team, marked "other_team": true.
+  Json GpuInventory(const http::Principal& who);
   // Queues with quota, usage, pending and running counts.
   Json QueueReport();
   absl::StatusOr<std::vector<UsageRow>> Usage(const std::string& group_by);

@@ -602,8 +602,23 @@ TEST_F(JobServiceTest, LaunchErrors) {
 TEST_F(JobServiceTest, InventoryShowsHolders) {
   Job job = Submit(Spec(0.5));
   service_->Tick();
-  Json inventory = service_->GpuInventory();
+  Json inventory = service_->GpuInventory(Admin());
   EXPECT_EQ(inventory["source"], "simulated");
+  // Another team sees the GPU in use, not whose job holds it.
+  Json other = service_->GpuInventory(http::Principal{true, "t", "other", "member"});
+  int hidden = 0;
+  for (const Json& node : other["nodes"]) {
+    for (const Json& g : node["gpus"]) {
+      for (const Json& h : g["holders"]) {
+        EXPECT_FALSE(h.contains("job"));
+        EXPECT_FALSE(h.contains("team"));
+        EXPECT_EQ(h["other_team"], true);
+        EXPECT_EQ(h["fraction"], 0.5);
+        ++hidden;
+      }
+    }
+  }
+  EXPECT_EQ(hidden, 1);
   ASSERT_EQ(inventory["nodes"].size(), 2u);
   int held = 0;
   for (const Json& node : inventory["nodes"]) {

@@ -288,16 +288,32 @@ class AppImpl final : public App {
     });
     router_.Add("GET", "/api/v1/info",
                 http::NativeHandler([this](http::Request& req) -> absl::StatusOr<Json> {
-                  return Json{
+                  Json info = {
                       {"version", PLINTH_VERSION},
-                      {"database", db_->Describe()},
-                      {"home", config_.home},
                       {"auth", {{"enabled", config_.require_tokens || tokens_->HasTokens()}}},
                       {"principal",
                        {{"team", req.principal.team},
                         {"role", req.principal.role},
                         {"token_id", req.principal.token_id}}}};
+                  // Where the server keeps its data is for its operators only.
+                  if (req.principal.IsAdmin()) {
+                    info["database"] = db_->Describe();
+                    info["home"] = config_.home;
+                  }
+                  return info;
                 }));
+    // Every route, for operators and for the isolation test that walks them
+    // all (read at request time, so routes registered later are listed).
+    router_.Add(
+        "GET", "/api/v1/routes",
+        http::NativeHandler([this](http::Request& req) -> absl::StatusOr<Json> {
+          RETURN_IF_ERROR(http::RequireAdmin(req.principal));
+          Json routes = Json::array();
+          for (const http::Router::RouteInfo& r : router_.Routes()) {
+            routes.push_back({{"method", r.method}, {"path", r.path}, {"prefix", r.prefix}});
+          }
+          return Json{{"routes", routes}};
+        }));
     auth::RegisterAuthRoutes(router_, *tokens_);
     tracking::RegisterTrackingRoutes(router_, *tracking_);
     tracking::ArtifactRoots roots;
