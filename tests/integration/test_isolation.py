@@ -71,3 +71,28 @@ def test_another_team_cannot_take_a_teams_job_runs(two_teams):
     again = finished(server, again["id"], tokens["a"])
     run2 = server.mlflow("GET", "runs/get", {"run_id": again["run_id"]}, token=tokens["a"])["run"]
     assert run2["info"]["experiment_id"] == run["info"]["experiment_id"]
+
+
+def test_one_server_per_sqlite_home_and_the_home_is_private(tmp_path):
+    import os
+    import stat
+    import subprocess
+
+    from conftest import PLINTH_BIN, free_port
+
+    home = str(tmp_path / "home")
+    os.makedirs(home, mode=0o755)
+    first = Server(home).start()
+    try:
+        second = subprocess.run([PLINTH_BIN, "server", "--home", home, "--port", str(free_port())],
+                                capture_output=True, text=True, timeout=30)
+        assert second.returncode != 0
+        assert "another Plinth server is using the database" in second.stderr, second.stderr
+        assert first.call("GET", "/healthz").status_code == 200  # the first one is untouched
+        assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(os.path.join(home, "plinth.db")).st_mode) == 0o600
+    finally:
+        first.stop()
+    # Once the first has stopped, the home can be served again.
+    again = Server(home).start()
+    again.stop()

@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options)
         "unknown database '", options.url,
         "': use 'sqlite', 'sqlite:///path/to/file.db' or 'postgresql://user@host/db'"));
   }
-  return SqliteDatabase::Create(path, options.read_connections);
+  return SqliteDatabase::Create(path, options.read_connections, options.exclusive);
 }
 
 namespace {

@@ -66,6 +66,11 @@ struct Options {
   // SQLite file path (used when url is "sqlite" or "sqlite:///path").
   std::string sqlite_path;
   int read_connections = 4;
+  // SQLite: hold an exclusive lock on the file for the process's lifetime,
+  // so a second server on the same database is refused at start (the
+  // server sets it; offline tools do not). Several servers share a
+  // PostgreSQL database instead.
+  bool exclusive = false;
 };
 
 class Database {

@@ -1,6 +1,10 @@
 #include "plinth/db/sqlite_database.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -161,13 +165,28 @@ class SqliteConnection final : public Session {
 };
 
 absl::StatusOr<std::unique_ptr<Database>> SqliteDatabase::Create(const std::string& path,
-                                                                 int read_connections) {
+                                                                 int read_connections,
+                                                                 bool exclusive) {
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   auto db = std::unique_ptr<SqliteDatabase>(new SqliteDatabase());
   db->path_ = path;
   ASSIGN_OR_RETURN(db->writer_, SqliteConnection::Open(path, /*writer=*/true));
+  // Tokens, hashes and every team's data: the owner's only. SQLite gives
+  // its -wal and -shm files the database file's permissions.
+  ::chmod(path.c_str(), 0600);
+  if (exclusive) {
+    // flock is independent of the POSIX locks SQLite takes, so it blocks
+    // only other holders of this lock: a second server, not offline tools.
+    db->lock_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (db->lock_fd_ < 0 || ::flock(db->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("another Plinth server is using the database ", path,
+                       ": stop it first (several servers need a shared PostgreSQL database, --db "
+                       "postgresql://...)"));
+    }
+  }
   for (int i = 0; i < read_connections; ++i) {
     ASSIGN_OR_RETURN(auto reader, SqliteConnection::Open(path, /*writer=*/false));
     db->idle_readers_.push_back(std::move(reader));
@@ -176,8 +195,11 @@ absl::StatusOr<std::unique_ptr<Database>> SqliteDatabase::Create(const std::stri
 }
 
 SqliteDatabase::~SqliteDatabase() {
-  std::lock_guard lock(write_mu_);
-  if (writer_) (void)writer_->Execute("PRAGMA wal_checkpoint(TRUNCATE)", {});
+  {
+    std::lock_guard lock(write_mu_);
+    if (writer_) (void)writer_->Execute("PRAGMA wal_checkpoint(TRUNCATE)", {});
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 absl::Status SqliteDatabase::Write(const std::function<absl::Status(Session&)>& fn) {

@@ -30,9 +30,12 @@ class SqliteConnection;
 
 class SqliteDatabase final : public Database {
  public:
-  // Opens (creating if needed) the database file at `path`.
+  // Opens (creating if needed) the database file at `path`, readable by
+  // its owner only. `exclusive`: refuse if another process holds it
+  // exclusively (Options::exclusive), and hold it so until destroyed.
   static absl::StatusOr<std::unique_ptr<Database>> Create(const std::string& path,
-                                                          int read_connections);
+                                                          int read_connections,
+                                                          bool exclusive = false);
   ~SqliteDatabase() override;
 
   absl::Status Write(const std::function<absl::Status(Session&)>& fn) override;
@@ -61,6 +64,7 @@ class SqliteDatabase final : public Database {
   void CommitGroup(const std::vector<QueuedWrite*>& group);
 
   std::string path_;
+  int lock_fd_ = -1;  // flock(LOCK_EX) on the file when exclusive
   std::mutex write_mu_;
   std::unique_ptr<SqliteConnection> writer_ ABSL_GUARDED_BY(write_mu_);
   std::mutex queue_mu_;

@@ -150,6 +150,11 @@ class AppImpl final : public App {
     db::Options db_options;
     db_options.url = config.database;
     db_options.sqlite_path = absl::StrCat(config.home, "/plinth.db");
+    db_options.exclusive = true;  // one server per SQLite database
+    // The home holds the database, every team's artifacts and the jobs'
+    // folders: the server's user only.
+    std::filesystem::permissions(config.home, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
     ASSIGN_OR_RETURN(db_, db::Database::Open(db_options));
     Clock& clock = SystemClock::Get();
     ASSIGN_OR_RETURN(tokens_, auth::TokenStore::Create(*db_, clock));
