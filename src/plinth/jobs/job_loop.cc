@@ -91,7 +91,8 @@ void JobService::ForgetEndedJobs() {
 void JobService::PollReplicas(Job& job, std::vector<JobEvent>& events) {
   exec::Executor* executor = ExecutorFor(job);
   for (ReplicaRecord& r : job.replicas) {
-    if (r.state != "running" || r.handle.empty() || !executor) continue;
+    bool stopping = r.state == "stopping";  // a kill failed: is it gone anyway?
+    if ((r.state != "running" && !stopping) || r.handle.empty() || !executor) continue;
     absl::StatusOr<exec::ReplicaStatus> status = executor->Poll(r.handle);
     if (!status.ok()) {
       // The backend is unreachable (slurmctld down): try again next tick.
@@ -119,17 +120,42 @@ void JobService::PollReplicas(Job& job, std::vector<JobEvent>& events) {
   }
 }
 
-// SIGKILLs every replica still running (and any lost replica's leftover
-// processes) and records them as killed.
-static void KillReplicas(exec::Executor* executor, Job& job) {
+bool JobService::KillReplicas(Job& job, std::vector<JobEvent>& events) {
+  exec::Executor* executor = ExecutorFor(job);
+  bool all = true;
   for (ReplicaRecord& r : job.replicas) {
-    if ((r.state != "running" && r.state != "lost") || !executor) continue;
-    (void)executor->Kill(r.handle);
-    if (r.state == "running") {
+    bool live = r.state == "running" || r.state == "stopping";
+    if ((!live && r.state != "lost") || !executor) continue;
+    absl::Status killed = executor->Kill(r.handle);
+    if (!killed.ok() && live) {
+      // Recorded as killed, it would free its GPUs while it may still run.
+      all = false;
+      if (r.state != "stopping") {
+        events.push_back({clock_.NowMillis(), "WARNING",
+                          absl::StrCat("replica ", r.index, ": SIGKILL failed (", killed.message(),
+                                       "); it keeps its resources and the "
+                                       "kill is retried")});
+      }
+      r.state = "stopping";
+      r.message = absl::StrCat("SIGKILL failed: ", killed.message());
+    } else if (live) {
       r.state = "killed";
       r.message = "killed by SIGKILL when the job ended";
     }
   }
+  return all;
+}
+
+void JobService::KillAndFinish(Job& job, JobState state, const std::string& message,
+                               std::vector<JobEvent>& events) {
+  if (KillReplicas(job, events)) {
+    Finish(job, state, message, events);
+    return;
+  }
+  job.state = JobState::kCancelling;
+  job.stop_target = state;
+  job.message = message;
+  job.stop_deadline_ms = clock_.NowMillis() + config_.unavailable_retry_ms;
 }
 
 // Moves a job that holds resources along, from what its replicas did.
@@ -139,7 +165,7 @@ void JobService::Advance(Job& job) {
   const ReplicaRecord* failed = nullptr;
   const ReplicaRecord* lost = nullptr;
   for (const ReplicaRecord& r : job.replicas) {
-    if (r.state == "running") ++running;
+    if (r.state == "running" || r.state == "stopping") ++running;
     if (r.state == "succeeded") ++succeeded;
     if (r.state == "failed" && !failed) failed = &r;
     if (r.state == "lost" && !lost) lost = &r;
@@ -154,9 +180,9 @@ void JobService::Advance(Job& job) {
     } else if ((failed || lost) && over_time) {
       // The supervisor's own deadline fired first: still a timeout, not a
       // failure to retry.
-      KillReplicas(ExecutorFor(job), job);
-      Finish(job, JobState::kFailed,
-             absl::StrCat("exceeded its max runtime of ", job.spec.max_runtime_s, " s"), events);
+      KillAndFinish(job, JobState::kFailed,
+                    absl::StrCat("exceeded its max runtime of ", job.spec.max_runtime_s, " s"),
+                    events);
     } else if (failed || lost) {
       const ReplicaRecord& bad = failed ? *failed : *lost;
       std::string what = absl::StrCat("replica ", bad.index, " ", bad.message);
@@ -165,8 +191,7 @@ void JobService::Advance(Job& job) {
         (void)ExecutorFor(job)->Kill(lost->handle);
       }
       if (lost && !failed && !config_.requeue_lost) {
-        KillReplicas(ExecutorFor(job), job);
-        Finish(job, JobState::kFailed, what + "; lost replicas are not requeued", events);
+        KillAndFinish(job, JobState::kFailed, what + "; lost replicas are not requeued", events);
       } else if (lost && !failed) {
         BeginStop(job, JobState::kRestarting, JobState::kPending, SIGTERM, job.spec.grace_period_s,
                   what + "; requeueing the gang", events);
@@ -177,9 +202,9 @@ void JobService::Advance(Job& job) {
                                job.spec.retries, ")"),
                   events);
       } else {
-        KillReplicas(ExecutorFor(job), job);
-        Finish(job, JobState::kFailed,
-               job.spec.retries > 0 ? absl::StrCat(what, "; no retries left") : what, events);
+        KillAndFinish(job, JobState::kFailed,
+                      job.spec.retries > 0 ? absl::StrCat(what, "; no retries left") : what,
+                      events);
       }
     } else if (over_time) {
       BeginStop(job, JobState::kCancelling, JobState::kFailed, checkpoint, job.spec.grace_period_s,
@@ -203,13 +228,31 @@ void JobService::Advance(Job& job) {
       Finish(job, job.stop_target, job.message, events);
     }
   } else if (now >= job.stop_deadline_ms) {
-    for (const ReplicaRecord& r : job.replicas) {
-      if (r.state == "running") (void)ExecutorFor(job)->Kill(r.handle);
+    bool retry = false;
+    for (ReplicaRecord& r : job.replicas) {
+      if (r.state != "running" && r.state != "stopping") continue;
+      absl::Status killed = ExecutorFor(job)->Kill(r.handle);
+      if (killed.ok()) {
+        // A replica whose earlier kill failed is followed to its end again.
+        if (r.state == "stopping") r.state = "running";
+      } else {
+        if (r.state != "stopping") {
+          events.push_back({now, "WARNING",
+                            absl::StrCat("replica ", r.index, ": SIGKILL failed (",
+                                         killed.message(), "); retrying")});
+        }
+        r.state = "stopping";
+        r.message = absl::StrCat("SIGKILL failed: ", killed.message());
+        retry = true;
+      }
     }
-    job.stop_deadline_ms = kNoDeadline;
-    events.push_back({now, "KILLED",
-                      absl::StrCat(running, " replica(s) still running after the grace period of ",
-                                   job.spec.grace_period_s, " s; sent SIGKILL")});
+    job.stop_deadline_ms = retry ? now + config_.unavailable_retry_ms : kNoDeadline;
+    if (!retry) {
+      events.push_back(
+          {now, "KILLED",
+           absl::StrCat(running, " replica(s) still running after the grace period of ",
+                        job.spec.grace_period_s, " s; sent SIGKILL")});
+    }
   }
   if (!events.empty()) Persist(job, std::move(events));
 }

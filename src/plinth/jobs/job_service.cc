@@ -88,7 +88,17 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(
 absl::Status JobService::Recover() {
   ASSIGN_OR_RETURN(std::vector<Job> jobs, store_.LoadActive());
   for (Job& job : jobs) {
-    if (HoldsResources(job.state)) {
+    if (HoldsResources(job.state) && ExecutorFor(job) == nullptr) {
+      // Nothing can follow or stop its replicas any more: say so, and end it.
+      std::vector<JobEvent> events;
+      Finish(job, JobState::kFailed,
+             absl::StrCat("its executor '", job.executor,
+                          "' is no longer configured, so Plinth cannot follow or stop its "
+                          "replicas; stop them on that backend, or configure the executor "
+                          "again before restarting"),
+             events);
+      Persist(job, std::move(events));
+    } else if (HoldsResources(job.state)) {
       Persist(job, {{clock_.NowMillis(), "REATTACHING",
                      "server restarted; following the job's replicas again"}});
     } else if (job.state == JobState::kPending) {

@@ -120,6 +120,15 @@ class JobService {
   void BeginStop(Job& job, JobState stopping, JobState target, int signal, int64_t grace_s,
                  const std::string& message, std::vector<JobEvent>& events);
   void Finish(Job& job, JobState state, const std::string& message, std::vector<JobEvent>& events);
+  // SIGKILLs every replica still running (and a lost replica's leftovers).
+  // A replica whose kill fails becomes "stopping" and keeps its resources;
+  // returns false when one did.
+  bool KillReplicas(Job& job, std::vector<JobEvent>& events);
+  // Kills the replicas, then Finish; if a kill failed, the job stays
+  // CANCELLING (holding its GPUs) with `state` as its target, and the kill
+  // is retried until it succeeds or the executor reports the replica gone.
+  void KillAndFinish(Job& job, JobState state, const std::string& message,
+                     std::vector<JobEvent>& events);
   void Requeue(Job& job, int64_t not_before, std::vector<JobEvent>& events);
   void Persist(const Job& job, std::vector<JobEvent> events);
   void CancelOnLoop(const std::string& id, std::promise<absl::StatusOr<Job>>& done);

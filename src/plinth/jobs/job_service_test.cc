@@ -569,6 +569,59 @@ TEST_F(JobServiceTest, AReplicaThatCannotBeStoppedAfterAFailedLaunchIsRetried) {
   EXPECT_EQ(executor_.Running(job.id).size(), 2u);  // the new gang only
 }
 
+// Issue 9: a replica whose SIGKILL failed is not recorded as killed; the job
+// keeps its GPUs until a kill succeeds.
+TEST_F(JobServiceTest, AFailedKillKeepsTheGpusUntilAKillSucceeds) {
+  Job job = Submit(Spec(1, 2));
+  service_->Tick();
+  std::vector<std::string> handles = executor_.Running(job.id);
+  ASSERT_EQ(handles.size(), 2u);
+  executor_.kill_error = absl::UnavailableError("slurmctld unreachable");
+  executor_.Exit(Get(job.id).replicas[0].handle, 3);  // no retries: the gang must go
+  service_->Tick();
+  Job stopping = Get(job.id);
+  EXPECT_EQ(stopping.state, JobState::kCancelling);
+  EXPECT_EQ(stopping.replicas[1].state, "stopping");
+  EXPECT_THAT(stopping.replicas[1].message, HasSubstr("slurmctld unreachable"));
+  EXPECT_THAT(registry_->Expose(), HasSubstr("plinth_gpus_allocated{model=\"H100-80GB\"} 2"));
+  // Still failing: nothing changes, however often the loop runs.
+  clock_.AdvanceMillis(config_.unavailable_retry_ms);
+  service_->Tick();
+  EXPECT_EQ(Get(job.id).state, JobState::kCancelling);
+
+  executor_.kill_error = absl::OkStatus();
+  clock_.AdvanceMillis(config_.unavailable_retry_ms);
+  service_->Tick();
+  clock_.AdvanceMillis(config_.tick_ms);
+  service_->Tick();
+  Job done = Get(job.id);
+  EXPECT_EQ(done.state, JobState::kFailed);
+  EXPECT_THAT(done.message, HasSubstr("replica 0 exited with code 3"));
+  EXPECT_THAT(registry_->Expose(), HasSubstr("plinth_gpus_allocated{model=\"H100-80GB\"} 0"));
+}
+
+// Issue 9: a job recovered after its executor left the configuration fails
+// with a message naming the executor (it used to dereference a null one).
+TEST_F(JobServiceTest, ARecoveredJobWhoseExecutorIsGoneFails) {
+  Job job = Submit(Spec(1));
+  service_->Tick();
+  ASSERT_EQ(Get(job.id).state, JobState::kRunning);
+  service_.reset();
+  registry_ = std::make_unique<metrics::Registry>();
+  JobsConfig without_local = config_;
+  without_local.default_executor = "slurm";
+  auto service = JobService::Create(*store_, *gpus_, {{"slurm", &executor_}}, &runs_, clock_,
+                                    without_local, registry_.get(), &credentials_);
+  ASSERT_TRUE(service.ok()) << service.status();
+  service_ = std::move(*service);
+  Job failed = Get(job.id);
+  EXPECT_EQ(failed.state, JobState::kFailed);
+  EXPECT_THAT(failed.message, HasSubstr("its executor 'local' is no longer configured"));
+  clock_.AdvanceMillis(600'000);  // no grace deadline fires on a missing executor
+  service_->Tick();
+  EXPECT_EQ(Get(job.id).state, JobState::kFailed);
+}
+
 TEST_F(JobServiceTest, LostReplicasAreRequeued) {
   Job job = Submit(Spec(1));
   service_->Tick();
