@@ -336,12 +336,9 @@ void JobService::Requeue(Job& job, int64_t not_before, std::vector<JobEvent>& ev
                                      : absl::StrCat(job.message, "; back in the queue")});
 }
 
-void JobService::CancelOnLoop(const std::string& id, std::promise<absl::StatusOr<Job>>& done) {
+void JobService::CancelOnLoop(const std::string& id) {
   auto it = active_.find(id);
-  if (it == active_.end()) {
-    done.set_value(store_.Get(id));  // it ended meanwhile
-    return;
-  }
+  if (it == active_.end()) return;  // it ended meanwhile
   Job& job = it->second;
   std::vector<JobEvent> events;
   if (job.state == JobState::kPending) {
@@ -359,7 +356,6 @@ void JobService::CancelOnLoop(const std::string& id, std::promise<absl::StatusOr
     }
   }
   Persist(job, std::move(events));
-  done.set_value(job);
 }
 
 void JobService::Schedule() {

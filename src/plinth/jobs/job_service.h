@@ -78,6 +78,9 @@ class JobService {
   absl::StatusOr<Job> Submit(const http::Principal& who, JobSpec spec);
   absl::StatusOr<Job> Get(const http::Principal& who, const std::string& id);
   absl::StatusOr<JobPage> List(const http::Principal& who, JobFilter filter);
+  // Records the request for the job loop and returns at once, the job
+  // shown CANCELLING ("cancel requested"); the loop then ends a pending job
+  // or stops a running one (SIGTERM, grace, SIGKILL).
   absl::StatusOr<Job> Cancel(const http::Principal& who, const std::string& id);
   absl::StatusOr<std::vector<JobEvent>> Events(const http::Principal& who, const std::string& id);
   // One sentence: why a pending job waits, or what the job is doing.
@@ -131,7 +134,7 @@ class JobService {
                      std::vector<JobEvent>& events);
   void Requeue(Job& job, int64_t not_before, std::vector<JobEvent>& events);
   void Persist(const Job& job, std::vector<JobEvent> events);
-  void CancelOnLoop(const std::string& id, std::promise<absl::StatusOr<Job>>& done);
+  void CancelOnLoop(const std::string& id);
   exec::Executor* ExecutorFor(const Job& job) const;
   void PublishMetrics();
   sched::JobRequest ToRequest(const Job& job) const;

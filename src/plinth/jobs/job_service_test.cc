@@ -365,9 +365,11 @@ TEST_F(JobServiceTest, CancelPendingAndRunning) {
   service_->Tick();
   ASSERT_EQ(Get(running.id).state, JobState::kRunning);
   ASSERT_EQ(Get(pending.id).state, JobState::kPending);
+  // Cancel answers at once with the request recorded; the loop ends the job.
   auto cancelled = service_->Cancel(Admin(), pending.id);
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
-  EXPECT_EQ(cancelled->state, JobState::kCancelled);
+  EXPECT_EQ(cancelled->state, JobState::kCancelling);
+  EXPECT_EQ(Get(pending.id).state, JobState::kCancelled);
 
   executor_.exit_on_signal = true;
   auto stopping = service_->Cancel(Admin(), running.id);
