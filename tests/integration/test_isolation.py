@@ -96,3 +96,17 @@ def test_one_server_per_sqlite_home_and_the_home_is_private(tmp_path):
     # Once the first has stopped, the home can be served again.
     again = Server(home).start()
     again.stop()
+
+
+def test_the_server_says_what_local_jobs_can_reach(tmp_path):
+    import os
+
+    home = str(tmp_path / "home")
+    os.makedirs(home)
+    server = Server(home).start()
+    try:
+        log = server.read_log()
+    finally:
+        server.stop()
+    assert f"local jobs run as this server's user (uid {os.geteuid()}" in log
+    assert "run only trusted code as local jobs" in log

@@ -1,5 +1,7 @@
 #include "plinth/server/app.h"
 
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 
@@ -253,6 +255,14 @@ class AppImpl final : public App {
     job_service_->Start();
     spdlog::info("jobs: GPU source {}, executors local{}{}", gpus_->Name(),
                  slurm_executor_ ? ", slurm" : "", kubernetes_executor_ ? ", kubernetes" : "");
+    // Local jobs run as this process's user (per-job users are to come):
+    // say what that means, so nobody mistakes the clean environment for a
+    // sandbox.
+    spdlog::warn(
+        "jobs: local jobs run as this server's user (uid {}{}): they get a clean environment, "
+        "but can read and write the server's files, its database and other jobs' folders; run "
+        "only trusted code as local jobs (docs/security.md, \"What a job can reach\")",
+        ::geteuid(), ::geteuid() == 0 ? ", root" : "");
     return absl::OkStatus();
   }
 
