@@ -336,6 +336,46 @@ def test_experiments_filter_imports_only_those(tmp_path):
     assert bad.returncode != 0 and "no experiment named 'nope'" in bad.stderr
 
 
+def test_a_store_of_100000_runs(tmp_path):
+    """The issue's store size in runs (each small here; the benchmark gives
+    each 20 params x 20 metrics x 100 points): every run arrives, with its
+    param, tag and metric, and a second import adds nothing."""
+    n = 100_000
+    db = str(tmp_path / "many.db")
+    con = sqlite3.connect(db)
+    con.executescript(MLFLOW_DDL)
+    con.execute("INSERT INTO alembic_version VALUES ('867495a8f9d4')")
+    con.execute("INSERT INTO experiments VALUES (0, 'Default', '/tmp/none', 'active', 1, 1)")
+    ids = [f"{i:032x}" for i in range(n)]
+    con.executemany("INSERT INTO runs (run_uuid, name, status, start_time, lifecycle_stage, "
+                    "artifact_uri, experiment_id) VALUES (?, ?, 'FINISHED', ?, 'active', "
+                    "'s3://bucket/x', 0)", ((r, f"run-{i}", 1000 + i) for i, r in enumerate(ids)))
+    con.executemany("INSERT INTO params VALUES ('lr', ?, ?)", ((str(i), r) for i, r in enumerate(ids)))
+    con.executemany("INSERT INTO tags VALUES ('team', 'x', ?)", ((r,) for r in ids))
+    con.executemany("INSERT INTO metrics VALUES ('loss', ?, 5, ?, 0, 0)",
+                    ((i * 0.5, r) for i, r in enumerate(ids)))
+    con.commit()
+    con.close()
+    home = str(tmp_path / "home")
+    first = report(run_import("--from", "sqlite:///" + db, "--home", home).stdout)
+    for kind in ("runs", "params", "tags", "metric points"):
+        assert first[kind] == (n, n), (kind, first)
+    again = report(run_import("--from", "sqlite:///" + db, "--home", home).stdout)
+    assert again["runs"] == (n, 0) and again["metric points"] == (n, 0)
+    plinth = sqlite3.connect(os.path.join(home, "plinth.db"))
+    assert plinth.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == n
+    # Spot checks through the API: ids kept, values intact.
+    server = Server(home).start()
+    try:
+        for i in (0, 4242, n - 1):
+            run = server.mlflow("GET", "runs/get", {"run_id": ids[i]})["run"]
+            assert run["info"]["run_name"] == f"run-{i}"
+            assert {"key": "lr", "value": str(i)} in run["data"]["params"]
+            assert run["data"]["metrics"][0]["value"] == i * 0.5
+    finally:
+        server.stop()
+
+
 def test_interrupted_import_resumes(tmp_path):
     db = str(tmp_path / "big.db")
     con = sqlite3.connect(db)
