@@ -147,6 +147,26 @@ def postgres_database():
 BACKENDS = ["sqlite", "postgres"]
 
 
+def two_team_server(prefix, extra_args=("--simulated-gpus", "1x2xH100-80GB")):
+    """A server that requires tokens, with teams a and b. Returns the server,
+    the token secrets ("admin", "a-member", "a-viewer", "b-member",
+    "b-viewer") and the token ids under the same names."""
+    server = Server(tempfile.mkdtemp(prefix=prefix), extra_args=list(extra_args)).start()
+    admin = server.call("POST", "/api/v1/tokens",
+                        json={"team": "default", "role": "admin"}).json()
+    tokens, token_ids = {"admin": admin["secret"]}, {"admin": admin["token"]["id"]}
+    for team in ("a", "b"):
+        r = server.call("POST", "/api/v1/teams", json={"name": team}, token=tokens["admin"])
+        assert r.ok, r.text
+        for role in ("member", "viewer"):
+            r = server.call("POST", "/api/v1/tokens", json={"team": team, "role": role},
+                            token=tokens["admin"])
+            assert r.status_code == 200, r.text
+            tokens[f"{team}-{role}"] = r.json()["secret"]
+            token_ids[f"{team}-{role}"] = r.json()["token"]["id"]
+    return server, tokens, token_ids
+
+
 def make_server(backend, extra_args=()):
     home = tempfile.mkdtemp(prefix="plinth-it-")
     db = postgres_database() if backend == "postgres" else None

@@ -1,29 +1,17 @@
 """Issue 9: one authorization policy, and jobs isolated from the server and
 from each other. Each test reproduces what a probe with a second team's
 token did, and expects it to fail."""
-import tempfile
 import time
 
 import pytest
 
-from conftest import Server
+from conftest import Server, two_team_server
 
 
 @pytest.fixture
 def two_teams():
-    """A server that requires tokens, with teams a and b (a member token
-    each) and an admin."""
-    home = tempfile.mkdtemp(prefix="plinth-isolation-")
-    server = Server(home, extra_args=["--simulated-gpus", "1x2xH100-80GB"]).start()
-    admin = server.call("POST", "/api/v1/tokens",
-                        json={"team": "default", "role": "admin"}).json()["secret"]
-    tokens = {"admin": admin}
-    for team in ("a", "b"):
-        assert server.call("POST", "/api/v1/teams", json={"name": team}, token=admin).ok
-        for role in ("member", "viewer"):
-            r = server.call("POST", "/api/v1/tokens", json={"team": team, "role": role}, token=admin)
-            assert r.status_code == 200, r.text
-            tokens[team if role == "member" else f"{team}-viewer"] = r.json()["secret"]
+    server, tokens, _ = two_team_server("plinth-isolation-")
+    tokens = dict(tokens, a=tokens["a-member"], b=tokens["b-member"])
     yield server, tokens
     server.stop()
 

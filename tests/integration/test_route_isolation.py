@@ -3,13 +3,12 @@ route the server's router has registered (GET /api/v1/routes) and calls each
 one without a token, with another team's member token, and with a viewer
 token of the owning team, expecting the documented answer for each. A route
 added without an entry in ROUTES fails the test."""
-import tempfile
 import time
 import uuid
 
 import pytest
 
-from conftest import Server
+from conftest import Server, two_team_server
 
 # The owning team is "a"; "b" is the other team. Placeholders in paths,
 # params and bodies are filled from the resources team a owns (see fixture).
@@ -155,18 +154,7 @@ def world():
     """A server requiring tokens; team a owns an experiment with a run (a
     metric, a tag, an artifact), a model with version 1 and an alias, and a
     running job on a GPU."""
-    home = tempfile.mkdtemp(prefix="plinth-routes-")
-    server = Server(home, extra_args=["--simulated-gpus", "1x2xH100-80GB"]).start()
-    admin = server.call("POST", "/api/v1/tokens",
-                        json={"team": "default", "role": "admin"}).json()["secret"]
-    tokens = {"admin": admin}
-    for team in ("a", "b"):
-        assert server.call("POST", "/api/v1/teams", json={"name": team}, token=admin).ok
-        for role in ("member", "viewer"):
-            r = server.call("POST", "/api/v1/tokens", json={"team": team, "role": role}, token=admin)
-            tokens[f"{team}-{role}"] = r.json()["secret"]
-            if team == "a" and role == "member":
-                token_id = r.json()["token"]["id"]
+    server, tokens, token_ids = two_team_server("plinth-routes-")
     a = tokens["a-member"]
     exp_name = "secret-" + uuid.uuid4().hex[:6]
     exp = server.mlflow("POST", "experiments/create", {"name": exp_name}, token=a)["experiment_id"]
@@ -190,11 +178,11 @@ def world():
         assert time.time() < deadline, "team a's job did not start"
         time.sleep(0.05)
     ids = {"exp": exp, "exp_name": exp_name, "run": run, "model": model, "job": job,
-           "token_id": token_id, "uniq": uuid.uuid4().hex[:8]}
+           "token_id": token_ids["a-member"], "uniq": uuid.uuid4().hex[:8]}
     # What must never appear in an answer to team b.
     secrets = [exp_name, run, model, job, "hidden-job"]
     yield server, tokens, ids, secrets
-    server.call("POST", f"/api/v1/jobs/{job}/cancel", token=admin)
+    server.call("POST", f"/api/v1/jobs/{job}/cancel", token=tokens["admin"])
     server.stop()
 
 
@@ -236,35 +224,36 @@ def test_no_token_is_401_everywhere_but_public_routes(world):
         assert r.status_code == expected, f"{method} {path} without a token: {r.status_code} {r.text[:200]}"
 
 
-def test_another_teams_token_reaches_nothing(world):
-    server, tokens, ids, secrets = world
-    failures = []
-    for method, path in registered(server, tokens):
-        entry = entry_for(method, path)
-        if entry["other"] in (NA, PUBLIC):
-            continue
-        r = call(server, entry, ids, tokens["b-member"], path)
-        if entry["other"] == FILTERED:
-            ok = r.status_code == 200 and not any(s in r.text for s in secrets)
-        else:
-            ok = r.status_code == entry["other"]
-            # A denial does not say who owns the resource.
-            ok = ok and "'a'" not in r.text
-        if not ok:
-            failures.append(f"{method} {path}: {r.status_code} {r.text[:160]}")
-    assert not failures, "\n".join(failures)
-
-
-def test_a_viewer_reads_but_never_writes(world):
+def walk(world, token, column, ok):
+    """Calls every registered route whose `column` entry applies with
+    `token`; returns the routes where ok(entry's expectation, response) fails."""
     server, tokens, ids, _ = world
     failures = []
     for method, path in registered(server, tokens):
         entry = entry_for(method, path)
-        if entry["viewer"] in (NA, PUBLIC):
+        if entry[column] in (NA, PUBLIC):
             continue
-        r = call(server, entry, ids, tokens["a-viewer"], path)
-        if r.status_code != entry["viewer"]:
+        r = call(server, entry, ids, tokens[token], path)
+        if not ok(entry[column], r):
             failures.append(f"{method} {path}: {r.status_code} {r.text[:160]}")
+    return failures
+
+
+def test_another_teams_token_reaches_nothing(world):
+    secrets = world[3]
+
+    def ok(expected, r):
+        if expected == FILTERED:
+            return r.status_code == 200 and not any(s in r.text for s in secrets)
+        # A denial does not say who owns the resource.
+        return r.status_code == expected and "'a'" not in r.text
+
+    failures = walk(world, "b-member", "other", ok)
+    assert not failures, "\n".join(failures)
+
+
+def test_a_viewer_reads_but_never_writes(world):
+    failures = walk(world, "a-viewer", "viewer", lambda expected, r: r.status_code == expected)
     assert not failures, "\n".join(failures)
 
 
