@@ -41,6 +41,7 @@ constexpr int64_t kIdlePassMs = 5000;
 
 void JobService::Tick(bool woken_by_inbox) {
   if (DrainInbox()) changed_ = true;
+  if (!unsaved_.empty()) RetryUnsaved();
   int64_t now = clock_.NowMillis();
   // Replicas are followed once a tick, not on every wake-up a submission
   // causes; and only jobs that hold resources have replicas to follow.
@@ -65,7 +66,9 @@ void JobService::Tick(bool woken_by_inbox) {
   }
   changed_ = false;
   next_pass_ms_ = now + kIdlePassMs;
-  Schedule();
+  // While the store refuses writes, nothing new starts: a launch it cannot
+  // record could be orphaned by a restart.
+  if (unsaved_.empty()) Schedule();
   ForgetEndedJobs();
   // Gauges once a second at most; they walk every active job.
   if (now - last_metrics_ms_ >= 1000 || last_pass_cost_ <= std::chrono::milliseconds(5)) {
@@ -78,7 +81,8 @@ void JobService::Tick(bool woken_by_inbox) {
 void JobService::ForgetEndedJobs() {
   holding_.clear();
   for (auto it = active_.begin(); it != active_.end();) {
-    if (IsTerminal(it->second.state)) {
+    // An ended job stays until its final state is stored.
+    if (IsTerminal(it->second.state) && !unsaved_.count(it->first)) {
       it = active_.erase(it);
       continue;
     }

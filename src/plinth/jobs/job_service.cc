@@ -462,8 +462,45 @@ absl::StatusOr<std::vector<UsageRow>> JobService::Usage(const std::string& group
 
 void JobService::Persist(const Job& job, std::vector<JobEvent> events) {
   changed_ = true;  // only the loop persists: its next pass must see this
+  auto unsaved = unsaved_.find(job.id);
+  if (unsaved != unsaved_.end()) {  // earlier events first
+    events.insert(events.begin(), unsaved->second.begin(), unsaved->second.end());
+  }
   absl::Status status = store_.Update(job, events);
-  if (!status.ok()) spdlog::error("jobs: cannot record job {}: {}", job.id, status.ToString());
+  if (!status.ok()) status = store_.Update(job, events);  // a passing hiccup
+  if (status.ok()) {
+    if (unsaved != unsaved_.end()) unsaved_.erase(unsaved);
+    if (unsaved_.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!store_failure_.empty()) spdlog::info("jobs: the store takes writes again");
+      store_failure_.clear();
+    }
+    return;
+  }
+  spdlog::error("jobs: cannot record job {}: {}", job.id, status.ToString());
+  unsaved_[job.id] = std::move(events);
+  std::lock_guard<std::mutex> lock(mu_);
+  store_failure_ = absl::StrCat("the job store refuses writes (", status.message(),
+                                "): no new jobs start until it takes them again");
+}
+
+void JobService::RetryUnsaved() {
+  std::vector<std::string> ids;
+  for (const auto& [id, events] : unsaved_) ids.push_back(id);
+  for (const std::string& id : ids) {
+    auto it = active_.find(id);
+    if (it == active_.end()) {
+      unsaved_.erase(id);  // ended and forgotten: nothing newer to write
+      continue;
+    }
+    Persist(it->second, {});
+  }
+}
+
+absl::Status JobService::Health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (store_failure_.empty()) return absl::OkStatus();
+  return absl::UnavailableError(store_failure_);
 }
 
 }  // namespace plinth::jobs

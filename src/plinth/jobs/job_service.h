@@ -75,6 +75,10 @@ class JobService {
   // tick ago are not polled again.
   void Tick(bool woken_by_inbox = false);
 
+  // OK, or UNAVAILABLE with the reason the loop takes no new work (the
+  // store refuses its writes); shown on /healthz.
+  absl::Status Health() const;
+
   absl::StatusOr<Job> Submit(const http::Principal& who, JobSpec spec);
   absl::StatusOr<Job> Get(const http::Principal& who, const std::string& id);
   absl::StatusOr<JobPage> List(const http::Principal& who, JobFilter filter);
@@ -133,7 +137,11 @@ class JobService {
   void KillAndFinish(Job& job, JobState state, const std::string& message,
                      std::vector<JobEvent>& events);
   void Requeue(Job& job, int64_t not_before, std::vector<JobEvent>& events);
+  // Writes the job's state and events; a refused write is retried at once,
+  // then every tick, and while any stays unsaved the loop admits no new
+  // work and Health() says why.
   void Persist(const Job& job, std::vector<JobEvent> events);
+  void RetryUnsaved();
   void CancelOnLoop(const std::string& id);
   exec::Executor* ExecutorFor(const Job& job) const;
   void PublishMetrics();
@@ -165,6 +173,9 @@ class JobService {
   std::chrono::steady_clock::duration last_pass_cost_{};
   int64_t last_metrics_ms_ = 0;
   int64_t last_poll_ms_ = 0;
+  // Jobs whose latest state the store refused, with the events not yet
+  // written; retried every tick (RetryUnsaved).
+  std::map<std::string, std::vector<JobEvent>> unsaved_;
 
   // Shared with request threads.
   mutable std::mutex mu_;
@@ -174,6 +185,8 @@ class JobService {
   Json holders_ ABSL_GUARDED_BY(mu_);  // node -> gpu -> holders, for GpuInventory
   Json queue_report_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Why the loop takes no new work ("" while the store takes its writes).
+  std::string store_failure_ ABSL_GUARDED_BY(mu_);
   std::thread loop_;
 
   struct Metrics;

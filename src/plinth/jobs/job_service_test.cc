@@ -624,6 +624,44 @@ TEST_F(JobServiceTest, ARecoveredJobWhoseExecutorIsGoneFails) {
   EXPECT_EQ(Get(job.id).state, JobState::kFailed);
 }
 
+// Issue 9: a store that refuses the loop's writes is retried; meanwhile no
+// new job starts and Health() says why; once it takes writes again the
+// loop catches up (no event lost) and goes on.
+TEST_F(JobServiceTest, AFailingStoreStopsNewWorkUntilItRecovers) {
+  Job first = Submit(Spec(1));
+  service_->Tick();
+  ASSERT_EQ(Get(first.id).state, JobState::kRunning);
+  Job waiting = Submit(Spec(1));  // written before the store breaks
+  auto exec_sql = [&](const std::string& sql) {
+    ASSERT_TRUE(db_->Write([&](db::Session& s) { return s.Execute(sql).status(); }).ok()) << sql;
+  };
+  exec_sql("ALTER TABLE job_events RENAME TO job_events_away");
+  executor_.Exit(Get(first.id).replicas[0].handle, 0);
+  clock_.AdvanceMillis(config_.tick_ms);
+  service_->Tick();
+  EXPECT_EQ(service_->Health().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(service_->Health().message()), HasSubstr("no new jobs start"));
+  clock_.AdvanceMillis(config_.tick_ms);
+  service_->Tick();
+  EXPECT_EQ(executor_.Running(waiting.id).size(), 0u);  // nothing new starts
+
+  exec_sql("ALTER TABLE job_events_away RENAME TO job_events");
+  clock_.AdvanceMillis(config_.tick_ms);
+  service_->Tick();
+  EXPECT_TRUE(service_->Health().ok());
+  auto stored = store_->Get(first.id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, JobState::kSucceeded);
+  auto events = store_->Events(first.id);
+  ASSERT_TRUE(events.ok());
+  bool succeeded = false;
+  for (const JobEvent& e : *events) succeeded |= e.type == "SUCCEEDED";
+  EXPECT_TRUE(succeeded);
+  clock_.AdvanceMillis(config_.tick_ms);
+  service_->Tick();
+  EXPECT_EQ(Get(waiting.id).state, JobState::kRunning);
+}
+
 TEST_F(JobServiceTest, LostReplicasAreRequeued) {
   Job job = Submit(Spec(1));
   service_->Tick();

@@ -283,7 +283,14 @@ class AppImpl final : public App {
     router_.SetPublic("/health");
     router_.SetPublic("/metrics");
 
-    router_.Add("GET", "/healthz", [](http::Request&) {
+    router_.Add("GET", "/healthz", [this](http::Request&) {
+      // A job loop whose store refuses writes takes no new work: say so,
+      // so a load balancer or an operator sees it.
+      absl::Status jobs = job_service_ ? job_service_->Health() : absl::OkStatus();
+      if (!jobs.ok()) {
+        return http::Response::Json({{"status", "degraded"}, {"jobs", std::string(jobs.message())}},
+                                    503);
+      }
       return http::Response::Json({{"status", "ok"}});
     });
     // `mlflow server`'s liveness probe, so probes written for it keep working.
