@@ -55,7 +55,7 @@ absl::StatusOr<fs::path> ResolveUnder(const fs::path& root, const std::string& r
   return out;
 }
 
-absl::Status WriteFileAtomic(const fs::path& path, const std::string& data) {
+absl::Status WriteFileAtomic(const fs::path& path, const std::string& data, Durability durability) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) {
@@ -81,7 +81,7 @@ absl::Status WriteFileAtomic(const fs::path& path, const std::string& data) {
     }
     done += n;
   }
-  bool synced = ::fsync(fd) == 0;
+  bool synced = durability == Durability::kProcessCrash || ::fsync(fd) == 0;
   bool full = !synced && (errno == ENOSPC || errno == EDQUOT);
   ::close(fd);
   if (!synced) {
@@ -94,6 +94,7 @@ absl::Status WriteFileAtomic(const fs::path& path, const std::string& data) {
     fs::remove(tmp, ec);
     return absl::InternalError(absl::StrCat("cannot rename into ", path.string()));
   }
+  if (durability == Durability::kProcessCrash) return absl::OkStatus();
   // Make the rename itself durable.
   int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {

@@ -20,7 +20,12 @@ absl::StatusOr<std::filesystem::path> ResolveUnder(const std::filesystem::path& 
 // Writes `data` to `path` atomically: a temporary file in the same folder,
 // fsync, then rename, so readers and crashes never see a partial file.
 // Creates missing parent folders.
-absl::Status WriteFileAtomic(const std::filesystem::path& path, const std::string& data);
+enum class Durability {
+  kSynced,        // on disk before returning (survives a power loss)
+  kProcessCrash,  // atomic, no fsync: survives a killed process, not the host
+};
+absl::Status WriteFileAtomic(const std::filesystem::path& path, const std::string& data,
+                             Durability durability = Durability::kSynced);
 
 // Reads a whole file.
 absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -77,6 +78,12 @@ class Executor {
   // recorded (the server died between launching a replica and recording
   // it). OK when nothing runs there.
   virtual absl::Status Abandon(const std::string& log_dir) = 0;
+
+  // `listener` is called (from any thread) as soon as a replica this
+  // executor launched or polled may have ended, so the caller polls then
+  // instead of waiting for its next tick. Null clears it. Executors that
+  // cannot tell keep the default: nobody is called, and polling finds out.
+  virtual void SetExitListener(std::function<void()> listener) {}
 };
 
 }  // namespace plinth::exec

@@ -270,6 +270,7 @@ absl::StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
     if (!stat) return absl::InternalError("the supervisor process vanished as it started");
     Handle handle{pid, stat->start_time, log_dir};
     RETURN_IF_ERROR(AwaitStart(handle));
+    exits_.Watch(pid, stat->start_time);
     return FormatHandle(handle);
   }();
   if (!started.ok()) RemoveCgroup(shim.cgroup);
@@ -298,11 +299,17 @@ absl::Status LocalExecutor::AwaitStart(const Handle& h) const {
   return absl::OkStatus();
 }
 
+void LocalExecutor::SetExitListener(std::function<void()> listener) {
+  exits_.SetListener(std::move(listener));
+}
+
 absl::StatusOr<ReplicaStatus> LocalExecutor::Poll(const std::string& handle_text) {
   ASSIGN_OR_RETURN(Handle h, ParseHandle(handle_text));
   ReapIfOurZombie(h.shim_pid, h.shim_start_time);
   auto exit = ExitOf(h);
   if (absl::IsNotFound(exit.status()) && IsAlive(h.shim_pid, h.shim_start_time)) {
+    // Replicas of an earlier server run are watched from their first poll.
+    exits_.Watch(h.shim_pid, h.shim_start_time);
     return ReplicaStatus{};
   }
   // The shim writes exit.json and then exits: re-read, or a shim that ended

@@ -5,7 +5,8 @@
 // replica's log folder. The handle names the shim (pid and start time, so a
 // recycled pid is never mistaken for it) and the log folder, so a restarted
 // server can poll, signal and kill replicas it did not start. Thread-safe:
-// the executor keeps no state between calls.
+// the executor keeps no state between calls but the set of shims it
+// watches for their exit.
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "plinth/exec/cgroup.h"
 #include "plinth/exec/executor.h"
+#include "plinth/exec/exit_watcher.h"
 
 namespace plinth::exec {
 
@@ -51,6 +53,9 @@ class LocalExecutor final : public Executor {
   // "killed"), so a killed replica reads as failed rather than lost.
   absl::Status Kill(const std::string& handle) override;
   absl::Status Abandon(const std::string& log_dir) override;
+  // Listens through pidfds on the shims (exit_watcher.h): a shim exits right
+  // after recording its command's exit.
+  void SetExitListener(std::function<void()> listener) override;
 
   // How memory/CPU limits are handled here, e.g. "enforced by cgroup v2 under
   // /sys/fs/cgroup/plinth" or "not enforced: no cgroup v2 memory/cpu controllers (...)".
@@ -77,6 +82,7 @@ class LocalExecutor final : public Executor {
 
   const LocalExecutorOptions options_;
   const CgroupSupport cgroups_;
+  ExitWatcher exits_;
 };
 
 }  // namespace plinth::exec

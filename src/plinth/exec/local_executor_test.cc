@@ -5,6 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -29,6 +33,52 @@ class LocalExecutorTest : public ExecTest {
     return rec;
   }
 };
+
+// Issue 9: a replica's end is told to the listener (no poll needed to
+// notice it), for replicas it launched and for ones it first sees in Poll
+// (started by an earlier server run).
+TEST_F(LocalExecutorTest, TellsTheExitListenerWhenAReplicaEnds) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int calls = 0;
+  executor_->SetExitListener([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    ++calls;
+    cv.notify_all();
+  });
+  auto wait_calls = [&](int n) {
+    std::unique_lock<std::mutex> lock(mu);
+    // A generous bound only so that a broken watcher fails instead of hanging.
+    return cv.wait_for(lock, std::chrono::seconds(30), [&] { return calls >= n; });
+  };
+  LaunchSpec spec = Spec({"sh", "-c", "sleep 0.2"}, "a");
+  std::string handle = Launch(spec);
+  ASSERT_TRUE(wait_calls(1));
+  auto status = executor_->Poll(handle);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state, ReplicaState::kSucceeded);  // the exit is recorded first
+
+  // A second executor (a restarted server) learns of the shim from Poll.
+  std::unique_ptr<LocalExecutor> other = NewExecutor();
+  int other_calls = 0;
+  other->SetExitListener([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    ++other_calls;
+    cv.notify_all();
+  });
+  std::string sleeper;
+  ReplicaRecord rec = StartSleep(Spec({"sleep", "1000"}, "b"), sleeper);
+  auto running = other->Poll(sleeper);
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(running->state, ReplicaState::kRunning);
+  ASSERT_TRUE(executor_->Kill(sleeper).ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return other_calls >= 1; }));
+  }
+  other->SetExitListener(nullptr);
+  executor_->SetExitListener(nullptr);
+}
 
 TEST_F(LocalExecutorTest, RecordsExitCodeAndOutput) {
   LaunchSpec spec = Spec({"sh", "-c", "echo hi; echo oops >&2; exit 3"});

@@ -28,7 +28,11 @@ absl::Status WriteReplicaRecord(const std::string& log_dir, const ReplicaRecord&
             {"pid", r.pid},           {"start_time", r.start_time},
             {"pgid", r.pgid},         {"cgroup", r.cgroup},
             {"limits", r.limits},     {"started_at_ms", r.started_at_ms}};
-  return WriteFileAtomic(fs::path(log_dir) / kReplicaFile, j.dump(2) + "\n");
+  // No fsync (~20 ms here, paid by every job before its command starts): the
+  // record must outlive a killed server, which the page cache does; a host
+  // crash takes the replica with it.
+  return WriteFileAtomic(fs::path(log_dir) / kReplicaFile, j.dump(2) + "\n",
+                         Durability::kProcessCrash);
 }
 
 absl::StatusOr<ReplicaRecord> ReadReplicaRecord(const std::string& log_dir) {
@@ -64,7 +68,10 @@ absl::Status WriteExitRecord(const std::string& log_dir, const ExitRecord& r) {
             {"finished_at_ms", r.finished_at_ms}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (!r.detail.empty()) j["detail"] = r.detail;
-  return WriteFileAtomic(fs::path(log_dir) / kExitFile, j.dump(2) + "\n");
+  // No fsync either: an exit lost with the host reads as a lost replica,
+  // which the job service requeues, never as a wrong exit code.
+  return WriteFileAtomic(fs::path(log_dir) / kExitFile, j.dump(2) + "\n",
+                         Durability::kProcessCrash);
 }
 
 absl::StatusOr<ExitRecord> ReadExitRecord(const std::string& log_dir) {

@@ -45,7 +45,13 @@ void JobService::Tick(bool woken_by_inbox) {
   int64_t now = clock_.NowMillis();
   // Replicas are followed once a tick, not on every wake-up a submission
   // causes; and only jobs that hold resources have replicas to follow.
-  if (!woken_by_inbox || now - last_poll_ms_ >= config_.tick_ms) {
+  bool exited;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    exited = exit_pending_;
+    exit_pending_ = false;
+  }
+  if (!woken_by_inbox || exited || now - last_poll_ms_ >= config_.tick_ms) {
     last_poll_ms_ = now;
     for (Job* held : holding_) {
       Job& job = *held;

@@ -160,6 +160,16 @@ bool JobService::AbandonInterruptedLaunch(Job& job) {
 
 void JobService::Start() {
   if (loop_.joinable()) return;
+  // A replica's exit wakes the loop at once; it then polls that tick.
+  for (const auto& [name, executor] : executors_) {
+    executor->SetExitListener([this] {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        exit_pending_ = true;
+      }
+      wake_.notify_all();
+    });
+  }
   loop_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     bool woken_by_inbox = false;
@@ -167,14 +177,17 @@ void JobService::Start() {
       lock.unlock();
       Tick(woken_by_inbox);
       lock.lock();
-      woken_by_inbox = wake_.wait_for(
-          lock, std::chrono::milliseconds(config_.tick_ms),
-          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !inbox_.empty(); });
+      woken_by_inbox = wake_.wait_for(lock, std::chrono::milliseconds(config_.tick_ms),
+                                      [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                                        return stopping_ || !inbox_.empty() || exit_pending_;
+                                      });
     }
   });
 }
 
 void JobService::Stop() {
+  // Waits for a listener call in progress: none reaches this object after.
+  for (const auto& [name, executor] : executors_) executor->SetExitListener(nullptr);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;

@@ -185,6 +185,7 @@ class JobService {
   Json holders_ ABSL_GUARDED_BY(mu_);  // node -> gpu -> holders, for GpuInventory
   Json queue_report_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool exit_pending_ ABSL_GUARDED_BY(mu_) = false;  // an executor saw a replica end
   // Why the loop takes no new work ("" while the store takes its writes).
   std::string store_failure_ ABSL_GUARDED_BY(mu_);
   std::thread loop_;
