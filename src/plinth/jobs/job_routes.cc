@@ -154,10 +154,9 @@ void RegisterJobRoutes(http::Router& router, JobService& service) {
   router.Add("GET", "/api/v1/accounting",
              http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
                std::string group_by = req.QueryParam("group_by").value_or("team");
-               ASSIGN_OR_RETURN(auto rows, service.Usage(group_by));
+               ASSIGN_OR_RETURN(auto rows, service.Usage(req.principal, group_by));
                Json out = {{"group_by", group_by}, {"rows", Json::array()}};
                for (const UsageRow& r : rows) {
-                 if (group_by == "team" && !req.principal.CanAccessTeam(r.key)) continue;
                  out["rows"].push_back({{"key", r.key},
                                         {"jobs", r.jobs},
                                         {"gpu_seconds", r.gpu_seconds},

@@ -469,8 +469,9 @@ absl::StatusOr<LogChunk> JobService::Logs(const http::Principal& who, const std:
   return chunk;
 }
 
-absl::StatusOr<std::vector<UsageRow>> JobService::Usage(const std::string& group_by) {
-  return store_.Usage(group_by);
+absl::StatusOr<std::vector<UsageRow>> JobService::Usage(const http::Principal& who,
+                                                        const std::string& group_by) {
+  return store_.Usage(group_by, who.IsAdmin() ? std::nullopt : std::optional(who.team));
 }
 
 void JobService::Persist(const Job& job, std::vector<JobEvent> events) {

@@ -98,7 +98,10 @@ class JobService {
   Json GpuInventory(const http::Principal& who);
   // Queues with quota, usage, pending and running counts.
   Json QueueReport();
-  absl::StatusOr<std::vector<UsageRow>> Usage(const std::string& group_by);
+  // A non-admin sees the totals of its own team's jobs only (grouped by
+  // team or by queue).
+  absl::StatusOr<std::vector<UsageRow>> Usage(const http::Principal& who,
+                                              const std::string& group_by);
 
   const JobsConfig& config() const { return config_; }
 

@@ -213,9 +213,16 @@ TEST_F(JobServiceTest, RunsAJobToSuccessWithItsEnvironment) {
   EXPECT_EQ(runs_.ended.at("run-" + job.id), "FINISHED");
   EXPECT_THAT(EventTypes(job.id),
               ::testing::ElementsAre("SUBMITTED", "STARTED", "REPLICA_EXITED", "SUCCEEDED"));
-  auto usage = service_->Usage("team");
+  auto usage = service_->Usage(Admin(), "team");
   ASSERT_TRUE(usage.ok());
   EXPECT_DOUBLE_EQ((*usage)[0].gpu_seconds, 60);
+  // Another team's member sees none of it, grouped either way (issue 9).
+  http::Principal other{true, "t", "other", "member"};
+  for (const char* group_by : {"team", "queue"}) {
+    auto theirs = service_->Usage(other, group_by);
+    ASSERT_TRUE(theirs.ok());
+    EXPECT_TRUE(theirs->empty()) << group_by;
+  }
 }
 
 // On a server with tokens, an unmodified MLflow script in the job needs one.

@@ -213,16 +213,21 @@ absl::StatusOr<std::vector<JobEvent>> JobStore::Events(const std::string& id) {
   return events;
 }
 
-absl::StatusOr<std::vector<UsageRow>> JobStore::Usage(const std::string& group_by) {
+absl::StatusOr<std::vector<UsageRow>> JobStore::Usage(const std::string& group_by,
+                                                      const std::optional<std::string>& team) {
   if (group_by != "team" && group_by != "queue") {
     return absl::InvalidArgumentError("group_by: use team or queue");
   }
   std::vector<UsageRow> out;
   RETURN_IF_ERROR(db_.Read([&](db::Session& s) -> absl::Status {
+    std::vector<db::Value> params;
+    if (team) params.push_back(*team);
     ASSIGN_OR_RETURN(auto rows, s.Query(absl::StrCat("SELECT ", group_by,
                                                      ", COUNT(*), SUM(gpu_seconds), SUM(wait_ms), "
-                                                     "SUM(preemptions) FROM jobs GROUP BY ",
-                                                     group_by, " ORDER BY ", group_by)));
+                                                     "SUM(preemptions) FROM jobs ",
+                                                     team ? "WHERE team = ? " : "", "GROUP BY ",
+                                                     group_by, " ORDER BY ", group_by),
+                                        params));
     for (const db::Row& row : rows) {
       out.push_back({row.Str(0), row.Int(1), row.Double(2), row.Int(3), row.Int(4)});
     }

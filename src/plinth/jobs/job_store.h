@@ -51,7 +51,9 @@ class JobStore {
   absl::StatusOr<std::vector<Job>> LoadActive();
   absl::StatusOr<std::vector<JobEvent>> Events(const std::string& id);
   // group_by: "team" or "queue".
-  absl::StatusOr<std::vector<UsageRow>> Usage(const std::string& group_by);
+  // Totals per team or queue; `team` set: of that team's jobs only.
+  absl::StatusOr<std::vector<UsageRow>> Usage(const std::string& group_by,
+                                              const std::optional<std::string>& team);
 
  private:
   explicit JobStore(db::Database& db) : db_(db) {}

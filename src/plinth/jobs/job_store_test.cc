@@ -55,11 +55,15 @@ TEST(JobStoreTest, InsertUpdateGetAndPage) {
   filter.state = JobState::kRunning;
   EXPECT_EQ(store->List(filter)->jobs.size(), 1u);
   EXPECT_EQ(store->LoadActive()->size(), 5u);
-  auto usage = *store->Usage("team");
+  auto usage = *store->Usage("team", std::nullopt);
   ASSERT_EQ(usage.size(), 2u);
   EXPECT_EQ(usage[0].key, "a");
   EXPECT_DOUBLE_EQ(usage[0].gpu_seconds, 12.5);
-  EXPECT_FALSE(store->Usage("color").ok());
+  auto only_a = *store->Usage("queue", "a");  // one team's jobs, by queue
+  int64_t jobs = 0;
+  for (const UsageRow& r : only_a) jobs += r.jobs;
+  EXPECT_EQ(jobs, usage[0].jobs);
+  EXPECT_FALSE(store->Usage("color", std::nullopt).ok());
 }
 
 }  // namespace
