@@ -111,12 +111,16 @@ absl::Status AppendCondition(absl::string_view column, const Comparison& c, bool
     if (!std::holds_alternative<std::string>(c.value)) {
       return InvalidParameter(absl::StrCat(c.op, " on '", c.key, "' needs a string pattern"));
     }
-    if (c.op == "LIKE" || dialect == db::Dialect::kPostgres) {
+    if (dialect == db::Dialect::kPostgres) {
       absl::StrAppend(sql, column, " ", c.op, " ?");
+    } else if (c.op == "LIKE") {
+      // SQLite has no default escape character: name PostgreSQL's, so
+      // 'a\_b' means the same on both.
+      absl::StrAppend(sql, column, " LIKE ? ESCAPE '\\'");
     } else {
       // SQLite connections run with case_sensitive_like=ON, so LIKE is
       // case-sensitive as in PostgreSQL and ILIKE needs LOWER on both sides.
-      absl::StrAppend(sql, "LOWER(", column, ") LIKE LOWER(?)");
+      absl::StrAppend(sql, "LOWER(", column, ") LIKE LOWER(?) ESCAPE '\\'");
     }
     params->push_back(std::get<std::string>(c.value));
     return absl::OkStatus();

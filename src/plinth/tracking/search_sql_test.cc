@@ -306,6 +306,18 @@ TEST_P(RunSearchTest, ParamAndTagFilters) {
   EXPECT_THAT(Search("params.lr = '0.01' AND params.opt = 'sgd'"), ElementsAre("r3"));
 }
 
+// A backslash escapes % and _ in LIKE patterns, as PostgreSQL (and the
+// registry's searches) read them, on both databases (issue 9).
+TEST_P(RunSearchTest, BackslashEscapesLikeWildcards) {
+  Tag("r1", "code", "a_b");
+  Tag("r2", "code", "axb");
+  Tag("r3", "code", "50%");
+  EXPECT_THAT(Search("tags.code LIKE 'a_b'"), ElementsAre("r2", "r1"));
+  EXPECT_THAT(Search("tags.code LIKE 'a\\_b'"), ElementsAre("r1"));
+  EXPECT_THAT(Search("tags.code ILIKE 'A\\_B'"), ElementsAre("r1"));
+  EXPECT_THAT(Search("tags.code LIKE '50\\%'"), ElementsAre("r3"));
+}
+
 TEST_P(RunSearchTest, AttributeFilters) {
   EXPECT_THAT(Search("run_name LIKE 'a%'"), ElementsAre("r1"));
   EXPECT_THAT(Search("run_name LIKE 'b%'"), IsEmpty());
