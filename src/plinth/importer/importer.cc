@@ -13,6 +13,7 @@
 #include "plinth/importer/import_scope.h"
 #include "plinth/importer/plinth_writer.h"
 #include "plinth/registry/registry_schema.h"
+#include "plinth/tracking/datasets.h"
 #include "plinth/tracking/latest_metrics.h"
 #include "plinth/tracking/tracking_schema.h"
 
@@ -246,20 +247,14 @@ class Importer {
         auto it = targets_.find(in.run_uuid);
         if (it == targets_.end()) continue;
         int64_t experiment_id = it->second.experiment_id;
-        RETURN_IF_ERROR(s.Execute("INSERT INTO datasets (experiment_id, name, digest, "
-                                  "source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, "
-                                  "?, ?) ON CONFLICT DO NOTHING",
-                                  {experiment_id, in.name, in.digest, in.source_type, in.source,
-                                   in.schema, in.profile})
-                            .status());
-        ASSIGN_OR_RETURN(auto ids, s.Query("SELECT dataset_id FROM datasets WHERE experiment_id "
-                                           "= ? AND name = ? AND digest = ?",
-                                           {experiment_id, in.name, in.digest}));
+        tracking::Dataset dataset{in.name,   in.digest, in.source_type,
+                                  in.source, in.schema, in.profile};
+        ASSIGN_OR_RETURN(int64_t dataset_id, tracking::UpsertDataset(s, experiment_id, dataset));
         Json tags = Json::array();
         for (const KeyValue& t : in.tags) tags.push_back({{"key", t.key}, {"value", t.value}});
         ASSIGN_OR_RETURN(int64_t n, s.Execute("INSERT INTO run_inputs (run_key, dataset_id, "
                                               "tags_json) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                                              {it->second.run_key, ids.at(0).Int(0), tags.dump()}));
+                                              {it->second.run_key, dataset_id, tags.dump()}));
         Count("datasets/inputs").added += n;
       }
       return absl::OkStatus();

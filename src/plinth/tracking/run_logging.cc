@@ -10,6 +10,7 @@
 #include "plinth/common/ids.h"
 #include "plinth/common/json.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/tracking/datasets.h"
 #include "plinth/tracking/latest_metrics.h"
 #include "plinth/tracking/tracking_store.h"
 #include "plinth/tracking/validation.h"
@@ -170,22 +171,13 @@ absl::Status TrackingStore::LogInputs(const std::string& run_id,
                      s.Query("SELECT experiment_id FROM runs WHERE run_key = ?", {run_key}));
     int64_t experiment_id = exp.at(0).Int(0);
     for (const auto& input : inputs) {
-      const Dataset& d = input.dataset;
-      RETURN_IF_ERROR(
-          s.Execute("INSERT INTO datasets (experiment_id, name, digest, source_type, "
-                    "source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?) ON "
-                    "CONFLICT (experiment_id, name, digest) DO NOTHING",
-                    {experiment_id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile})
-              .status());
-      ASSIGN_OR_RETURN(auto ids, s.Query("SELECT dataset_id FROM datasets WHERE experiment_id = ? "
-                                         "AND name = ? AND digest = ?",
-                                         {experiment_id, d.name, d.digest}));
+      ASSIGN_OR_RETURN(int64_t dataset_id, UpsertDataset(s, experiment_id, input.dataset));
       Json tags = Json::array();
       for (const auto& t : input.tags) tags.push_back({{"key", t.key}, {"value", t.value}});
       RETURN_IF_ERROR(s.Execute("INSERT INTO run_inputs (run_key, dataset_id, tags_json) VALUES "
                                 "(?, ?, ?) ON CONFLICT (run_key, dataset_id) DO UPDATE SET "
                                 "tags_json = excluded.tags_json",
-                                {run_key, ids.at(0).Int(0), tags.dump()})
+                                {run_key, dataset_id, tags.dump()})
                           .status());
     }
     return absl::OkStatus();
