@@ -92,12 +92,14 @@ class Server:
         self.http = requests.Session()
 
     # --- HTTP helpers ---------------------------------------------------
-    def call(self, method, path, json=None, params=None, headers=None, data=None, token=None):
+    def call(self, method, path, json=None, params=None, headers=None, data=None, token=None,
+             stream=False):
+        """`stream`: return once the head is read (the body is read by the caller)."""
         h = dict(headers or {})
         if token:
             h["Authorization"] = "Bearer " + token
         return self.http.request(method, self.url + path, json=json, params=params,
-                                 headers=h, data=data, timeout=60)
+                                 headers=h, data=data, timeout=60, stream=stream)
 
     def mlflow(self, method, endpoint, body=None, token=None, expect=200):
         path = "/api/2.0/mlflow/" + endpoint

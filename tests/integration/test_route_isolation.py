@@ -20,10 +20,12 @@ NA = "n/a"
 PUBLIC = "public"  # no token needed; everyone gets 200
 
 
-def route(method, path, other, viewer, params=None, body=None, data=None, suffix="", reason=""):
-    """`suffix`: what a prefix route is called with after its prefix."""
+def route(method, path, other, viewer, params=None, body=None, data=None, suffix="", reason="",
+          stream=False):
+    """`suffix`: what a prefix route is called with after its prefix. `stream`:
+    a 200 answer is a stream that does not end; only its head is read."""
     return {"method": method, "path": path, "other": other, "viewer": viewer, "params": params,
-            "body": body, "data": data, "suffix": suffix, "reason": reason}
+            "body": body, "data": data, "suffix": suffix, "reason": reason, "stream": stream}
 
 
 M = "/api/2.0/mlflow/"
@@ -123,6 +125,7 @@ ROUTES = [
     route("GET", "/api/v1/jobs/", DENIED, 200, suffix="{job}"),
     route("POST", "/api/v1/jobs/", DENIED, DENIED, suffix="{job}/cancel"),
     route("GET", "/api/v1/queues", FILTERED, 200),
+    route("GET", "/api/v1/events", DENIED, 200, params={"topic": "jobs/{job}"}, stream=True),
     route("GET", "/api/v1/gpus", FILTERED, 200),
     route("GET", "/api/v1/accounting", FILTERED, 200, params={"group_by": "team"}),
     # server administration
@@ -191,8 +194,13 @@ def call(server, entry, ids, token, path=None):
     if entry["suffix"]:
         path = path + fill(entry["suffix"], ids)
     ids = dict(ids, uniq=uuid.uuid4().hex[:8])
-    return server.call(entry["method"], path, params=fill(entry["params"], ids),
-                       json=fill(entry["body"], ids), data=entry["data"], token=token)
+    r = server.call(entry["method"], path, params=fill(entry["params"], ids),
+                    json=fill(entry["body"], ids), data=entry["data"], token=token,
+                    stream=entry["stream"])
+    if entry["stream"] and r.status_code == 200:
+        r.close()  # the head says enough; the body would not end
+        r._content = b""
+    return r
 
 
 def registered(server, tokens):

@@ -1,10 +1,8 @@
 // plinth jobs submit|list|show|logs|cancel|why|events, plinth run,
 // plinth gpus, plinth queues, plinth accounting.
-#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <sstream>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -35,22 +33,31 @@ absl::StatusOr<std::string> ReadSpecFile(const std::string& path) {
   return text.str();
 }
 
-// Streams a replica's output until the job ends (follow) or the output
-// read so far is printed (no follow). Returns the job's final state.
+// Prints a replica's output: what is there (no follow), or everything as it
+// is written until the job ends (follow: the server streams it, so the end
+// of the job is seen at once). Returns the job's final state.
 absl::StatusOr<std::string> StreamLogs(CliContext& ctx, http::HttpClient& client,
                                        const std::string& id, int replica, bool follow) {
-  int64_t offset = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(Json chunk,
-                     client.GetJson(JobPath(id, "logs"), {{"replica", absl::StrCat(replica)},
-                                                          {"offset", absl::StrCat(offset)}}));
-    std::string data = JsonString(chunk, "data");
-    ctx.Print(data);
+  if (follow) {
+    RETURN_IF_ERROR(client.Stream(JobPath(id, "logs"),
+                                  {{"replica", absl::StrCat(replica)}, {"follow", "true"}},
+                                  [&](absl::string_view data) {
+                                    ctx.Print(std::string(data));
+                                    ctx.out->flush();
+                                    return true;
+                                  }));
+  } else {
+    int64_t offset = 0;
+    while (true) {
+      ASSIGN_OR_RETURN(Json chunk,
+                       client.GetJson(JobPath(id, "logs"), {{"replica", absl::StrCat(replica)},
+                                                            {"offset", absl::StrCat(offset)}}));
+      std::string data = JsonString(chunk, "data");
+      ctx.Print(data);
+      offset = JsonInt(chunk, "next_offset");
+      if (data.empty()) break;
+    }
     ctx.out->flush();
-    offset = JsonInt(chunk, "next_offset");
-    if (!data.empty()) continue;  // more may be waiting already
-    if (!follow || JsonBool(chunk, "finished")) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   ASSIGN_OR_RETURN(Json job, client.GetJson(JobPath(id)));
   return JsonString(job["job"], "state");

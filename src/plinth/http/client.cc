@@ -31,7 +31,9 @@ struct HttpClient::Transfer {
   std::FILE* sink = nullptr;  // 2xx response bodies go here when set
   std::string sink_path;
   const ProgressFn* progress = nullptr;
+  const HttpClient::DataFn* on_data = nullptr;  // streamed 2xx bodies go here when set
   bool is_file_transfer = false;
+  bool is_stream = false;
 
   ClientResponse response;
   bool write_failed = false;
@@ -71,6 +73,13 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<HttpClient::Transfer*>(user);
   size_t n = size * count;
+  if (t->on_data != nullptr && t->response.ok()) {
+    if (!(*t->on_data)(absl::string_view(data, n))) {
+      t->cancelled = true;
+      return 0;  // ends the transfer; Stream reports OK
+    }
+    return n;
+  }
   if (t->sink != nullptr && t->response.ok()) {
     if (std::fwrite(data, 1, n, t->sink) != n) {
       t->write_failed = true;
@@ -201,7 +210,9 @@ absl::Status HttpClient::Run(Transfer& t) {
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
-  if (t.is_file_transfer) {
+  if (t.is_stream) {
+    // no limit: a followed log may be quiet for hours
+  } else if (t.is_file_transfer) {
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_timeout_s));
   } else if (options_.request_timeout_ms > 0) {
@@ -414,6 +425,20 @@ absl::Status HttpClient::DownloadFile(const std::string& path, const std::string
     std::filesystem::remove(part, ec);
     return absl::InternalError(absl::StrCat("cannot create ", local_path, ": ", ec.message()));
   }
+  return absl::OkStatus();
+}
+
+absl::Status HttpClient::Stream(const std::string& path, const QueryParams& query,
+                                const DataFn& on_data) {
+  Transfer t;
+  t.method = "GET";
+  t.url = absl::StrCat(options_.base_url, path, EncodeQuery(query));
+  t.on_data = &on_data;
+  t.is_stream = true;
+  absl::Status status = Run(t);
+  if (t.cancelled && t.response.ok()) return absl::OkStatus();  // on_data said stop
+  RETURN_IF_ERROR(status);
+  if (!t.response.ok()) return StatusFromResponse(t.response.status, t.response.body);
   return absl::OkStatus();
 }
 

@@ -85,6 +85,14 @@ class HttpClient {
   absl::Status DownloadFile(const std::string& path, const std::string& local_path,
                             const ProgressFn& progress = nullptr);
 
+  // GET of a streamed response (Server-Sent Events, a followed log): calls
+  // `on_data` with each piece as it arrives, until the server ends the
+  // response or `on_data` returns false (then OK as well). No time limit:
+  // a stream may be quiet for long. A non-2xx answer is an error as for the
+  // JSON calls.
+  using DataFn = std::function<bool(absl::string_view data)>;
+  absl::Status Stream(const std::string& path, const QueryParams& query, const DataFn& on_data);
+
   const std::string& base_url() const { return options_.base_url; }
   // TCP connections opened so far (1 for any number of keep-alive requests).
   int64_t connections_opened() const { return connections_opened_; }

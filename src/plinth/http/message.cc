@@ -30,6 +30,16 @@ Response Response::Text(std::string body, int status, std::string content_type) 
   return r;
 }
 
+Response Response::Stream(std::string content_type,
+                          std::function<void(std::shared_ptr<ResponseStream>)> start) {
+  Response r;
+  r.content_type = std::move(content_type);
+  r.start_stream = std::move(start);
+  r.headers.push_back({"Cache-Control", "no-cache"});
+  r.headers.push_back({"X-Accel-Buffering", "no"});  // proxies: pass each write on at once
+  return r;
+}
+
 namespace {
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,15 +38,45 @@ struct Request {
   std::optional<std::string> QueryParam(const std::string& name) const;
 };
 
+// The body of a response that is written as it is produced (Server-Sent
+// Events, a followed log). Thread-safe: the producer calls it from any
+// thread; writes go out in order on the connection's own thread.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Queues `data`; false once the response has ended (nothing is sent).
+  virtual bool Send(std::string data) = 0;
+  // Ends the response once everything queued is written (the connection
+  // then closes).
+  virtual void End() = 0;
+  // `fn` runs once, on a server thread, when the response ends: after
+  // End(), when the client goes away, or at server shutdown. A producer
+  // drops what it holds for the stream there. Runs at once if it has ended.
+  virtual void OnClose(std::function<void()> fn) = 0;
+  // Bytes sent but not yet written to the connection; a producer that can
+  // make data faster than the client reads it (a long log) waits for
+  // OnWritable once this is large.
+  virtual size_t Queued() = 0;
+  // `fn` runs once, on a server thread, when everything queued has been
+  // written (at once if nothing is queued); not after the response ended.
+  virtual void OnWritable(std::function<void()> fn) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: a streamed response; `body` is ignored and this is called (on the
+  // handler's thread) with the stream to write to. The response is sent
+  // chunked and the connection closes after it.
+  std::function<void(std::shared_ptr<ResponseStream>)> start_stream;
 
   static Response Json(const nlohmann::json& body, int status = 200);
   static Response Text(std::string body, int status = 200,
                        std::string content_type = "text/plain; charset=utf-8");
+  static Response Stream(std::string content_type,
+                         std::function<void(std::shared_ptr<ResponseStream>)> start);
 };
 
 // Decodes %XX escapes (and '+' as space when `plus_is_space`).

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "plinth/common/errors.h"
+#include "plinth/http/stream_writer.h"
 #include "spdlog/spdlog.h"
 
 namespace plinth::http {
@@ -81,6 +82,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnBody(beast::error_code ec);
   void Dispatch();
   void Write(Response response, bool keep_alive, bool head);
+  // On a worker: hands a streamed response's writer to its producer, then
+  // writes the head; the request stops counting as in flight there.
+  void StartStream(Response response);
   void Close();
   // After an early error reply (413), reads and discards what the client is
   // still sending, so it sees the reply instead of a connection reset.
@@ -172,6 +176,7 @@ class ServerImpl final : public Server {
         closed->set_value();
       });
       closed->get_future().wait_for(std::chrono::seconds(5));
+      CloseStreams();
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, options_.drain_timeout, [this] { return in_flight_ == 0; });
       ioc_.stop();
@@ -278,6 +283,26 @@ class ServerImpl final : public Server {
     ++in_flight_;
     in_flight_gauge_.Set(in_flight_);
   }
+  // Streams stay open until their producer ends them; at shutdown they end.
+  void TrackStream(const std::shared_ptr<StreamWriter>& writer) {
+    std::lock_guard lock(mu_);
+    std::erase_if(streams_, [](const std::weak_ptr<StreamWriter>& w) { return w.expired(); });
+    streams_.push_back(writer);
+  }
+  void CloseStreams() {
+    std::vector<std::weak_ptr<StreamWriter>> streams;
+    {
+      std::lock_guard lock(mu_);
+      streams.swap(streams_);
+    }
+    std::vector<std::shared_future<void>> closed;
+    for (auto& weak : streams) {
+      if (auto writer = weak.lock()) closed.push_back(writer->CloseAndWait());
+    }
+    // The sockets close on their executors, which must run before ioc_.stop().
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (auto& f : closed) f.wait_until(deadline);
+  }
   void EndRequest() {
     std::lock_guard lock(mu_);
     --in_flight_;
@@ -297,6 +322,7 @@ class ServerImpl final : public Server {
   std::mutex mu_;
   std::condition_variable cv_;
   int in_flight_ = 0;
+  std::vector<std::weak_ptr<StreamWriter>> streams_;  // guarded by mu_
   std::mutex shutdown_mu_;
   std::thread shutdown_thread_;
   metrics::Family<metrics::Counter>& requests_;
@@ -409,6 +435,7 @@ void Session::Dispatch() {
   counted_ = true;
   asio::post(server_.workers(), [self = shared_from_this(), request, keep_alive, head] {
     Response response = self->server_.Handle(*request);
+    if (response.start_stream) return self->StartStream(std::move(response));
     asio::post(self->stream_.get_executor(),
                [self, response = std::move(response), keep_alive, head]() mutable {
                  self->Write(std::move(response), keep_alive, head);
@@ -449,6 +476,25 @@ void Session::Write(Response response, bool keep_alive, bool head) {
                        self->response_.reset();
                        self->ReadHeader();
                      });
+}
+
+void Session::StartStream(Response response) {
+  auto writer = std::make_shared<StreamWriter>(stream_, shared_from_this());
+  server_.TrackStream(writer);
+  try {
+    response.start_stream(writer);
+  } catch (const std::exception& e) {
+    spdlog::error("stream for {} threw: {}", path_, e.what());
+    writer->End();
+  }
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this(), writer, head = StreamWriter::Head(response)]() mutable {
+               if (self->counted_) {
+                 self->counted_ = false;
+                 self->server_.EndRequest();
+               }
+               writer->Begin(std::move(head));
+             });
 }
 
 void Session::DrainAndClose() {

@@ -130,4 +130,41 @@ absl::Status JobDetailsFromJson(const Json& json, Job& job) {
   return absl::OkStatus();
 }
 
+namespace {
+
+Json ReplicaJson(const ReplicaRecord& r) {
+  return {{"index", r.index},    {"node", r.node},           {"devices", r.devices},
+          {"state", r.state},    {"exit_code", r.exit_code}, {"message", r.message},
+          {"log_dir", r.log_dir}};
+}
+
+}  // namespace
+
+Json JobToJson(const Job& job) {
+  Json replicas = Json::array();
+  for (const ReplicaRecord& r : job.replicas) replicas.push_back(ReplicaJson(r));
+  return {{"id", job.id},
+          {"name", job.spec.name},
+          {"team", job.spec.team},
+          {"queue", job.spec.queue},
+          {"priority_class", job.spec.priority_class},
+          {"priority", job.priority},
+          {"state", StateName(job.state)},
+          {"message", job.message},
+          {"executor", job.executor},
+          {"submit_time", job.submit_time_ms},
+          {"start_time", job.start_time_ms},
+          {"end_time", job.end_time_ms},
+          {"attempts", job.attempts},
+          {"restarts", job.restarts},
+          {"preemptions", job.preemptions},
+          {"gpu_seconds", job.gpu_seconds},
+          {"wait_ms", job.wait_ms},
+          {"run_id", job.run_id},
+          {"borrowing", job.borrowing},
+          {"allocation", AllocationToJson(job.allocation)},
+          {"replicas", replicas},
+          {"spec", JobSpecToJson(job.spec)}};
+}
+
 }  // namespace plinth::jobs

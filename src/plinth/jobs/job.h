@@ -90,6 +90,8 @@ struct JobEvent {
 Json JobDetailsToJson(const Job& job);
 absl::Status JobDetailsFromJson(const Json& json, Job& job);
 Json AllocationToJson(const sched::Allocation& allocation);
+// The API's view of a job (GET /api/v1/jobs/{id}, "job" events).
+Json JobToJson(const Job& job);
 sched::Allocation AllocationFromJson(const Json& json);
 
 }  // namespace plinth::jobs

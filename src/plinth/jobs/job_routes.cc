@@ -6,15 +6,10 @@
 #include "plinth/http/args.h"
 #include "plinth/http/handlers.h"
 #include "plinth/jobs/kubernetes_render.h"
+#include "plinth/jobs/log_follower.h"
 
 namespace plinth::jobs {
 namespace {
-
-Json ReplicaJson(const ReplicaRecord& r) {
-  return {{"index", r.index},    {"node", r.node},           {"devices", r.devices},
-          {"state", r.state},    {"exit_code", r.exit_code}, {"message", r.message},
-          {"log_dir", r.log_dir}};
-}
 
 absl::StatusOr<int64_t> IntParam(const http::Request& req, const std::string& name,
                                  int64_t fallback) {
@@ -27,36 +22,46 @@ absl::StatusOr<int64_t> IntParam(const http::Request& req, const std::string& na
   return n;
 }
 
-}  // namespace
-
-Json JobToJson(const Job& job) {
-  Json replicas = Json::array();
-  for (const ReplicaRecord& r : job.replicas) replicas.push_back(ReplicaJson(r));
-  return {{"id", job.id},
-          {"name", job.spec.name},
-          {"team", job.spec.team},
-          {"queue", job.spec.queue},
-          {"priority_class", job.spec.priority_class},
-          {"priority", job.priority},
-          {"state", StateName(job.state)},
-          {"message", job.message},
-          {"executor", job.executor},
-          {"submit_time", job.submit_time_ms},
-          {"start_time", job.start_time_ms},
-          {"end_time", job.end_time_ms},
-          {"attempts", job.attempts},
-          {"restarts", job.restarts},
-          {"preemptions", job.preemptions},
-          {"gpu_seconds", job.gpu_seconds},
-          {"wait_ms", job.wait_ms},
-          {"run_id", job.run_id},
-          {"borrowing", job.borrowing},
-          {"allocation", AllocationToJson(job.allocation)},
-          {"replicas", replicas},
-          {"spec", JobSpecToJson(job.spec)}};
+absl::StatusOr<bool> BoolParam(const http::Request& req, const std::string& name) {
+  std::optional<std::string> value = req.QueryParam(name);
+  if (!value || value->empty() || *value == "false" || *value == "0") return false;
+  if (*value == "true" || *value == "1") return true;
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ": '", value->substr(0, 200), "' is not true or false"));
 }
 
-void RegisterJobRoutes(http::Router& router, JobService& service) {
+// GET .../logs?follow=true: the log as it is written, until the job ends.
+http::Response FollowLogs(const http::Request& req, JobService& service, JobStreams* streams,
+                          const std::string& id, int replica, int64_t offset) {
+  if (streams == nullptr) {
+    return http::NativeError(absl::UnimplementedError("follow: not available on this server"));
+  }
+  // Authorizes and checks the replica before anything is streamed.
+  absl::StatusOr<LogChunk> first = service.Logs(req.principal, id, replica, offset, 0);
+  if (!first.ok()) return http::NativeError(first.status());
+  return http::Response::Stream(
+      "text/plain; charset=utf-8", [&service, streams, who = req.principal, id, replica,
+                                    offset](std::shared_ptr<http::ResponseStream> out) {
+        FollowLog(std::move(out), streams->bus, streams->watcher, id, replica, offset,
+                  [&service, who, id, replica]() -> absl::StatusOr<FollowedJob> {
+                    ASSIGN_OR_RETURN(Job job, service.Get(who, id));
+                    return FollowedJobFrom(job, replica);
+                  });
+      });
+}
+
+}  // namespace
+
+void RegisterJobTopics(http::EventChannel& channel, JobService& service) {
+  channel.AddTopics({"jobs/",
+                     [&service](const http::Principal& who,
+                                const std::string& topic) -> absl::StatusOr<std::vector<BusEvent>> {
+                       ASSIGN_OR_RETURN(Job job, service.Get(who, topic.substr(5)));
+                       return std::vector<BusEvent>{{topic, "job", JobToJson(job)}};
+                     }});
+}
+
+void RegisterJobRoutes(http::Router& router, JobService& service, JobStreams* streams) {
   router.Add("POST", "/api/v1/jobs",
              http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
                ASSIGN_OR_RETURN(Json body, ParseJsonSpec(req.body));
@@ -81,59 +86,74 @@ void RegisterJobRoutes(http::Router& router, JobService& service) {
         if (!page.next_page_token.empty()) out["next_page_token"] = page.next_page_token;
         return out;
       }));
-  router.AddPrefix(
-      "GET", "/api/v1/jobs/", http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
-        std::vector<std::string> parts = absl::StrSplit(req.path_suffix, '/');
-        const std::string& id = parts[0];
-        std::string action = parts.size() > 1 ? parts[1] : "";
-        if (parts.size() > 2 || id.empty()) {
-          return absl::NotFoundError(absl::StrCat("no such job route: ", req.path));
+  http::Handler get_job = http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
+    std::vector<std::string> parts = absl::StrSplit(req.path_suffix, '/');
+    const std::string& id = parts[0];
+    std::string action = parts.size() > 1 ? parts[1] : "";
+    if (parts.size() > 2 || id.empty()) {
+      return absl::NotFoundError(absl::StrCat("no such job route: ", req.path));
+    }
+    if (action.empty()) {
+      ASSIGN_OR_RETURN(Job job, service.Get(req.principal, id));
+      Json out = JobToJson(job);
+      if (job.state == JobState::kPending) {
+        ASSIGN_OR_RETURN(out["why"], service.Why(req.principal, id));
+      }
+      return Json{{"job", out}};
+    }
+    if (action == "events") {
+      ASSIGN_OR_RETURN(auto events, service.Events(req.principal, id));
+      Json out = {{"events", Json::array()}};
+      for (const JobEvent& e : events) {
+        out["events"].push_back({{"time", e.time_ms}, {"type", e.type}, {"message", e.message}});
+      }
+      return out;
+    }
+    if (action == "render") {
+      std::string target = req.QueryParam("target").value_or("kubernetes");
+      if (target != "kubernetes") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("target: '", target, "' is not a render target; use kubernetes"));
+      }
+      ASSIGN_OR_RETURN(Job job, service.Get(req.principal, id));
+      ASSIGN_OR_RETURN(Json manifest, RenderKubernetes(job));
+      return Json{{"manifest", manifest}};
+    }
+    if (action == "why") {
+      ASSIGN_OR_RETURN(std::string why, service.Why(req.principal, id));
+      return Json{{"why", why}};
+    }
+    if (action == "logs") {
+      ASSIGN_OR_RETURN(int64_t replica, IntParam(req, "replica", 0));
+      ASSIGN_OR_RETURN(int64_t offset, IntParam(req, "offset", 0));
+      ASSIGN_OR_RETURN(int64_t max_bytes, IntParam(req, "max_bytes", 1 << 20));
+      if (offset < 0) return absl::InvalidArgumentError("offset: must not be negative");
+      ASSIGN_OR_RETURN(LogChunk chunk, service.Logs(req.principal, id, static_cast<int>(replica),
+                                                    offset, max_bytes));
+      return Json{
+          {"data", chunk.data}, {"next_offset", chunk.next_offset}, {"finished", chunk.finished}};
+    }
+    return absl::NotFoundError(absl::StrCat("no such job route: ", req.path));
+  });
+  router.AddPrefix("GET", "/api/v1/jobs/", [get_job, &service, streams](http::Request& req) {
+    std::vector<std::string> parts = absl::StrSplit(req.path_suffix, '/');
+    if (parts.size() == 2 && parts[1] == "logs") {
+      absl::StatusOr<bool> follow = BoolParam(req, "follow");
+      absl::StatusOr<int64_t> replica = IntParam(req, "replica", 0);
+      absl::StatusOr<int64_t> offset = IntParam(req, "offset", 0);
+      for (const absl::Status& s : {follow.status(), replica.status(), offset.status()}) {
+        if (!s.ok()) return http::NativeError(s);
+      }
+      if (*follow) {
+        if (*offset < 0) {
+          return http::NativeError(absl::InvalidArgumentError("offset: must not be negative"));
         }
-        if (action.empty()) {
-          ASSIGN_OR_RETURN(Job job, service.Get(req.principal, id));
-          Json out = JobToJson(job);
-          if (job.state == JobState::kPending) {
-            ASSIGN_OR_RETURN(out["why"], service.Why(req.principal, id));
-          }
-          return Json{{"job", out}};
-        }
-        if (action == "events") {
-          ASSIGN_OR_RETURN(auto events, service.Events(req.principal, id));
-          Json out = {{"events", Json::array()}};
-          for (const JobEvent& e : events) {
-            out["events"].push_back(
-                {{"time", e.time_ms}, {"type", e.type}, {"message", e.message}});
-          }
-          return out;
-        }
-        if (action == "render") {
-          std::string target = req.QueryParam("target").value_or("kubernetes");
-          if (target != "kubernetes") {
-            return absl::InvalidArgumentError(
-                absl::StrCat("target: '", target, "' is not a render target; use kubernetes"));
-          }
-          ASSIGN_OR_RETURN(Job job, service.Get(req.principal, id));
-          ASSIGN_OR_RETURN(Json manifest, RenderKubernetes(job));
-          return Json{{"manifest", manifest}};
-        }
-        if (action == "why") {
-          ASSIGN_OR_RETURN(std::string why, service.Why(req.principal, id));
-          return Json{{"why", why}};
-        }
-        if (action == "logs") {
-          ASSIGN_OR_RETURN(int64_t replica, IntParam(req, "replica", 0));
-          ASSIGN_OR_RETURN(int64_t offset, IntParam(req, "offset", 0));
-          ASSIGN_OR_RETURN(int64_t max_bytes, IntParam(req, "max_bytes", 1 << 20));
-          if (offset < 0) return absl::InvalidArgumentError("offset: must not be negative");
-          ASSIGN_OR_RETURN(
-              LogChunk chunk,
-              service.Logs(req.principal, id, static_cast<int>(replica), offset, max_bytes));
-          return Json{{"data", chunk.data},
-                      {"next_offset", chunk.next_offset},
-                      {"finished", chunk.finished}};
-        }
-        return absl::NotFoundError(absl::StrCat("no such job route: ", req.path));
-      }));
+        int index = static_cast<int>(std::clamp<int64_t>(*replica, -1, 1 << 20));
+        return FollowLogs(req, service, streams, parts[0], index, *offset);
+      }
+    }
+    return get_job(req);
+  });
   router.AddPrefix("POST", "/api/v1/jobs/",
                    http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
                      std::vector<std::string> parts = absl::StrSplit(req.path_suffix, '/');

@@ -30,12 +30,13 @@ std::string Gpus(double amount) {
 JobService::JobService(JobStore& store, gpu::GpuSource& gpus,
                        std::map<std::string, exec::Executor*> executors, RunTracker* runs,
                        Clock& clock, JobsConfig config, metrics::Registry* metrics,
-                       JobCredentials* credentials)
+                       JobCredentials* credentials, EventBus* events)
     : store_(store),
       gpus_(gpus),
       executors_(std::move(executors)),
       runs_(runs),
       credentials_(credentials),
+      events_(events),
       clock_(clock),
       config_(std::move(config)),
       scheduler_(config_.scheduler),
@@ -46,7 +47,7 @@ JobService::~JobService() { Stop(); }
 absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(
     JobStore& store, gpu::GpuSource& gpus, std::map<std::string, exec::Executor*> executors,
     RunTracker* runs, Clock& clock, JobsConfig config, metrics::Registry* metrics,
-    JobCredentials* credentials) {
+    JobCredentials* credentials, EventBus* events) {
   bool has_default = false;
   for (const sched::QueueConfig& q : config.queues) has_default |= q.name == kDefaultQueue;
   if (!has_default) {
@@ -64,7 +65,8 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(
         absl::StrCat("jobs.executor: '", config.default_executor, "' is not configured"));
   }
   std::unique_ptr<JobService> service(new JobService(store, gpus, std::move(executors), runs, clock,
-                                                     std::move(config), metrics, credentials));
+                                                     std::move(config), metrics, credentials,
+                                                     events));
   ASSIGN_OR_RETURN(service->nodes_, gpus.Discover());
   if (service->nodes_.empty()) {
     // No GPUs here (no NVML): this host still runs CPU jobs.
@@ -371,6 +373,7 @@ absl::StatusOr<Job> JobService::Submit(const http::Principal& who, JobSpec spec)
   metrics_->submitted.Increment();
   auto copy = std::make_shared<Job>(job);  // std::function needs a copyable capture
   RunOnLoop([this, copy]() { active_.emplace(copy->id, std::move(*copy)); });
+  Publish(job);
   return job;
 }
 
@@ -483,6 +486,7 @@ void JobService::Persist(const Job& job, std::vector<JobEvent> events) {
   absl::Status status = store_.Update(job, events);
   if (!status.ok()) status = store_.Update(job, events);  // a passing hiccup
   if (status.ok()) {
+    Publish(job);
     if (unsaved != unsaved_.end()) unsaved_.erase(unsaved);
     if (unsaved_.empty()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -496,6 +500,13 @@ void JobService::Persist(const Job& job, std::vector<JobEvent> events) {
   std::lock_guard<std::mutex> lock(mu_);
   store_failure_ = absl::StrCat("the job store refuses writes (", status.message(),
                                 "): no new jobs start until it takes them again");
+}
+
+void JobService::Publish(const Job& job) {
+  if (events_ == nullptr) return;
+  std::string topic = Topic(job.id);
+  if (!events_->Wanted(topic)) return;  // the common case: building the JSON costs
+  events_->Publish({topic, "job", JobToJson(job)});
 }
 
 void JobService::RetryUnsaved() {

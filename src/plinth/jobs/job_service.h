@@ -25,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "plinth/common/clock.h"
+#include "plinth/common/event_bus.h"
 #include "plinth/common/json.h"
 #include "plinth/exec/executor.h"
 #include "plinth/gpu/gpu_source.h"
@@ -64,8 +65,12 @@ class JobService {
   static absl::StatusOr<std::unique_ptr<JobService>> Create(
       JobStore& store, gpu::GpuSource& gpus, std::map<std::string, exec::Executor*> executors,
       RunTracker* runs, Clock& clock, JobsConfig config, metrics::Registry* metrics,
-      JobCredentials* credentials = nullptr);
+      JobCredentials* credentials = nullptr, EventBus* events = nullptr);
   ~JobService();
+
+  // The bus topic of a job: a "job" event (data: the API's view of the job)
+  // after each recorded change.
+  static std::string Topic(const std::string& job_id) { return "jobs/" + job_id; }
 
   void Start();  // the loop thread
   void Stop();   // joins it; running jobs keep running (reattached at next start)
@@ -108,7 +113,8 @@ class JobService {
  private:
   JobService(JobStore& store, gpu::GpuSource& gpus,
              std::map<std::string, exec::Executor*> executors, RunTracker* runs, Clock& clock,
-             JobsConfig config, metrics::Registry* metrics, JobCredentials* credentials);
+             JobsConfig config, metrics::Registry* metrics, JobCredentials* credentials,
+             EventBus* events);
 
   struct Command {
     std::function<void()> run;  // executed on the loop thread
@@ -144,6 +150,7 @@ class JobService {
   // then every tick, and while any stays unsaved the loop admits no new
   // work and Health() says why.
   void Persist(const Job& job, std::vector<JobEvent> events);
+  void Publish(const Job& job);  // on the bus, for whoever waits
   void RetryUnsaved();
   void CancelOnLoop(const std::string& id);
   exec::Executor* ExecutorFor(const Job& job) const;
@@ -155,6 +162,7 @@ class JobService {
   std::map<std::string, exec::Executor*> executors_;
   RunTracker* runs_;
   JobCredentials* credentials_;  // null: jobs get no token
+  EventBus* events_;             // null: nobody is told
   Clock& clock_;
   JobsConfig config_;
   sched::Scheduler scheduler_;

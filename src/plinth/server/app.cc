@@ -13,6 +13,8 @@
 #include "plinth/auth/token_store.h"
 #include "plinth/common/build_info.h"
 #include "plinth/common/clock.h"
+#include "plinth/common/event_bus.h"
+#include "plinth/common/file_watcher.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/common/storage.h"
 #include "plinth/db/database.h"
@@ -20,6 +22,7 @@
 #include "plinth/exec/local_executor.h"
 #include "plinth/exec/slurm_executor.h"
 #include "plinth/gpu/gpu_source_factory.h"
+#include "plinth/http/event_channel.h"
 #include "plinth/http/handlers.h"
 #include "plinth/http/server.h"
 #include "plinth/jobs/job_routes.h"
@@ -251,11 +254,15 @@ class AppImpl final : public App {
     jobs.scheduler.backfill = settings.backfill;
     jobs.scheduler.preemption = settings.preemption;
     jobs.scheduler.preempt_exempt_ms = settings.preempt_exempt_ms;
-    ASSIGN_OR_RETURN(job_service_,
-                     jobs::JobService::Create(
-                         *job_store_, *gpus_, std::move(executors), run_tracker_.get(), clock,
-                         std::move(jobs), &metrics::Registry::Global(), job_credentials_.get()));
-    jobs::RegisterJobRoutes(router_, *job_service_);
+    ASSIGN_OR_RETURN(
+        job_service_,
+        jobs::JobService::Create(*job_store_, *gpus_, std::move(executors), run_tracker_.get(),
+                                 clock, std::move(jobs), &metrics::Registry::Global(),
+                                 job_credentials_.get(), &bus_));
+    ASSIGN_OR_RETURN(watcher_, FileWatcher::Create());
+    job_streams_ = std::make_unique<jobs::JobStreams>(jobs::JobStreams{bus_, *watcher_});
+    jobs::RegisterJobRoutes(router_, *job_service_, job_streams_.get());
+    jobs::RegisterJobTopics(*channel_, *job_service_);
     job_service_->Start();
     spdlog::info("jobs: GPU source {}, executors local{}{}", gpus_->Name(),
                  slurm_executor_ ? ", slurm" : "", kubernetes_executor_ ? ", kubernetes" : "");
@@ -271,6 +278,8 @@ class AppImpl final : public App {
   }
 
   void BuildRouter() {
+    channel_ = std::make_unique<http::EventChannel>(bus_);
+    channel_->Register(router_);
     router_.SetErrorRenderer("/api/2.0/", http::MlflowError);
     router_.SetErrorRenderer("/ajax-api/2.0/", http::MlflowError);
     // MLflow endpoints Plinth does not serve answer in MLflow's shape too.
@@ -353,6 +362,11 @@ class AppImpl final : public App {
   }
 
   Config config_;
+  // Before everything that publishes or follows, so they go first.
+  EventBus bus_;
+  std::unique_ptr<FileWatcher> watcher_;
+  std::unique_ptr<http::EventChannel> channel_;
+  std::unique_ptr<jobs::JobStreams> job_streams_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<auth::TokenStore> tokens_;
   std::unique_ptr<artifacts::ArtifactStore> artifacts_;
