@@ -40,6 +40,14 @@ def jobs_server():
         s.stop()
 
 
+def scratch():
+    """A folder jobs may write in to talk to the test: under a root server each
+    job runs as a user of its own and cannot write into the server's home."""
+    path = tempfile.mkdtemp(prefix="plinth-scratch-")
+    os.chmod(path, 0o777)
+    return path
+
+
 def submit(server, spec, expect=200, token=None):
     r = server.call("POST", "/api/v1/jobs", json=spec, token=token)
     assert r.status_code == expect, r.text
@@ -149,7 +157,7 @@ def test_pytorchjob_manifest_runs_a_real_gloo_gang(jobs_server):
 
 def test_cancel_kills_a_job_that_ignores_sigterm(jobs_server):
     server = jobs_server()
-    marker = os.path.join(server.home, "child.pid")
+    marker = os.path.join(scratch(), "child.pid")
     job = submit(server, {
         "name": "stubborn",
         "command": ["sh", "-c", f"trap '' TERM; sleep 300 & echo $! > {marker}; wait"],
@@ -180,7 +188,7 @@ def test_priority_preemption_sends_the_checkpoint_signal_and_requeues(jobs_serve
     # The victim is exempt from preemption for its first 3 s of running.
     server = jobs_server(("--simulated-gpus", "1x1xH100-80GB"),
                          config="jobs:\n  preempt_exempt_time: 3s\n")
-    ckpt = os.path.join(server.home, "checkpoint")
+    ckpt = os.path.join(scratch(), "checkpoint")
     low = submit(server, {
         "name": "low", "priority_class": "low", "preemptible": True,
         "resources": {"gpus": 1},
@@ -217,7 +225,7 @@ def test_gang_restart_then_failure_with_exit_codes(jobs_server):
 
 def test_server_restart_reattaches_running_jobs(jobs_server):
     server = jobs_server()
-    flag = os.path.join(server.home, "go")
+    flag = os.path.join(scratch(), "go")
     job = submit(server, {"name": "survivor",
                           "command": ["sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.1; done; echo done"]})
     wait_for(server, job["id"], {"RUNNING"})

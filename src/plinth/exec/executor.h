@@ -42,6 +42,11 @@ struct LaunchSpec {
   std::string queue;        // the job's queue (Kueue's queue-name label)
   std::string team;
   int attempt = 0;  // 1-based attempt of the job; tells retries' objects apart
+  // The local executor runs the command as this user (job_user.h); -1: as
+  // the server's own user. Its HOME (and default working folder) is then a
+  // folder only that user can enter. Other executors ignore it.
+  int uid = -1;
+  int gid = -1;
 };
 
 enum class ReplicaState { kRunning, kSucceeded, kFailed, kLost };

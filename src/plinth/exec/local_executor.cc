@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -67,7 +68,7 @@ absl::StatusOr<pid_t> SpawnShim(const std::string& shim_path, std::vector<std::s
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   // The server's sockets and database files must not leak into jobs.
   posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
@@ -95,6 +96,16 @@ absl::StatusOr<pid_t> SpawnShim(const std::string& shim_path, std::vector<std::s
         absl::StrCat("cannot start the supervisor ", shim_path, ": ", std::strerror(err)));
   }
   return pid;
+}
+
+// The job's own folder: owned by its user, closed to everyone else.
+absl::Status GiveFolderTo(const std::string& dir, int uid, int gid) {
+  if (::chown(dir.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0 ||
+      ::chmod(dir.c_str(), 0700) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot give ", dir, " to uid ", uid, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 std::string OutputTail(const std::string& log_dir) {
@@ -226,7 +237,18 @@ absl::StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
     return absl::InvalidArgumentError(absl::StrCat("cannot create the log folder ", log_dir, ": ",
                                                    ec ? ec.message() : "not a folder"));
   }
-  std::string cwd = log_dir;
+  // HOME is a folder of the replica's own, not the server's home. A job of
+  // another user owns only that folder (0700): the replica folder, its
+  // records and its log stay the server's, so the job cannot forge them.
+  std::string home = absl::StrCat(log_dir, "/home");
+  fs::create_directories(home, ec);
+  bool other_user = spec.uid >= 0;
+  if (other_user) {
+    RETURN_IF_ERROR(GiveFolderTo(home, spec.uid, spec.gid));
+    fs::permissions(log_dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec,
+                    ec);
+  }
+  std::string cwd = other_user ? home : log_dir;
   if (!spec.working_dir.empty()) {
     cwd = fs::absolute(spec.working_dir, ec).string();
     if (!fs::is_directory(cwd, ec)) {
@@ -234,9 +256,6 @@ absl::StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
           absl::StrCat("working folder ", spec.working_dir, " does not exist or is not a folder"));
     }
   }
-  // HOME is a folder of the replica's own, not the server's home.
-  std::string home = absl::StrCat(log_dir, "/home");
-  fs::create_directories(home, ec);
   std::map<std::string, std::string> env = JobEnvironment(spec.env, home);
   auto executable = ResolveExecutable(spec.argv[0], env["PATH"], cwd);
   if (!executable.ok()) return absl::InvalidArgumentError(executable.status().message());
@@ -259,6 +278,8 @@ absl::StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
   shim.executable = *executable;
   shim.argv = spec.argv;
   shim.max_runtime_s = spec.max_runtime_s;
+  shim.uid = spec.uid;
+  shim.gid = spec.gid;
   shim.kill_grace_s = options_.kill_grace_s;
   PrepareLimits(spec, &shim.cgroup, &shim.limits);
 

@@ -1,6 +1,7 @@
 #include "plinth/exec/shim.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -71,6 +72,17 @@ int WaitSignal(const sigset_t& set, SteadyClock::duration timeout) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (opts.uid >= 0) {
+    // Groups first: once the UID is dropped, they can no longer be changed.
+    gid_t gid = static_cast<gid_t>(opts.gid);
+    uid_t uid = static_cast<uid_t>(opts.uid);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::setgroups(0, nullptr) != 0 ||
+        ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0 || ::getuid() != uid ||
+        ::geteuid() != uid) {
+      Notice("cannot run the command as uid ", opts.uid, ": ", std::strerror(errno));
+      ::_exit(126);
+    }
+  }
   if (::chdir(opts.working_dir.c_str()) != 0) {
     Notice("cannot enter working folder ", opts.working_dir, ": ", std::strerror(errno));
     ::_exit(126);
@@ -269,6 +281,9 @@ std::vector<std::string> ShimArgs(const ShimOptions& o) {
                                    absl::StrCat(o.kill_grace_s)};
   if (!o.cgroup.empty()) args.insert(args.end(), {"--cgroup", o.cgroup});
   if (!o.limits.empty()) args.insert(args.end(), {"--limits", o.limits});
+  if (o.uid >= 0) {
+    args.insert(args.end(), {"--uid", absl::StrCat(o.uid), "--gid", absl::StrCat(o.gid)});
+  }
   args.push_back("--");
   args.insert(args.end(), o.argv.begin(), o.argv.end());
   return args;
@@ -292,6 +307,13 @@ absl::StatusOr<ShimOptions> ParseShimArgs(int argc, char** argv) {
       o.cgroup = value;
     } else if (flag == "--limits") {
       o.limits = value;
+    } else if (flag == "--uid" || flag == "--gid") {
+      int n = 0;
+      if (!absl::SimpleAtoi(value, &n) || n < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, " must be a numeric id >= 0, got '", value, "'"));
+      }
+      (flag == "--uid" ? o.uid : o.gid) = n;
     } else if (flag == "--max-runtime-s" || flag == "--kill-grace-s") {
       int64_t n = 0;
       if (!absl::SimpleAtoi(value, &n) || n < 0) {
@@ -308,6 +330,9 @@ absl::StatusOr<ShimOptions> ParseShimArgs(int argc, char** argv) {
   if (o.argv.empty()) return absl::InvalidArgumentError("no command after --");
   if (o.executable.empty()) o.executable = o.argv[0];
   if (o.working_dir.empty()) o.working_dir = o.log_dir;
+  if ((o.uid >= 0) != (o.gid >= 0)) {
+    return absl::InvalidArgumentError("--uid and --gid go together");
+  }
   return o;
 }
 
@@ -317,7 +342,7 @@ int RunShim(int argc, char** argv) {
     std::fprintf(stderr,
                  "plinth _shim: %s\nusage: plinth _shim --log-dir DIR [--cwd DIR] "
                  "[--exe PATH] [--max-runtime-s N] [--kill-grace-s N] [--cgroup DIR] "
-                 "[--limits TEXT] -- COMMAND [ARGS...]\n",
+                 "[--limits TEXT] [--uid N --gid N] -- COMMAND [ARGS...]\n",
                  std::string(opts.status().message()).c_str());
     return 2;
   }

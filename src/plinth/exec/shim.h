@@ -28,6 +28,11 @@ struct ShimOptions {
   int64_t kill_grace_s = 10;      // SIGTERM to SIGKILL at the max runtime
   std::string cgroup;             // cgroup folder to put the command in, "" for none
   std::string limits;             // recorded in replica.json for display
+  // Set (>= 0): the command runs as this user and group, with no
+  // supplementary groups and no way to gain privileges (no_new_privs); the
+  // shim itself stays as it is, so it can still stop and record the command.
+  int uid = -1;
+  int gid = -1;
 };
 
 // The arguments after the program name: "_shim", flags, "--", the command.

@@ -32,6 +32,8 @@ TEST(ShimArgsTest, RoundTrip) {
   o.kill_grace_s = 30;
   o.cgroup = "/sys/fs/cgroup/plinth/j-0";
   o.limits = "memory 512 MiB";
+  o.uid = 61190;
+  o.gid = 61190;
   std::vector<std::string> args = ShimArgs(o);
   EXPECT_EQ(args[0], "_shim");
   std::vector<char*> argv = CArgs(args);
@@ -45,6 +47,8 @@ TEST(ShimArgsTest, RoundTrip) {
   EXPECT_EQ(parsed->kill_grace_s, 30);
   EXPECT_EQ(parsed->cgroup, o.cgroup);
   EXPECT_EQ(parsed->limits, o.limits);
+  EXPECT_EQ(parsed->uid, 61190);
+  EXPECT_EQ(parsed->gid, 61190);
 }
 
 TEST(ShimArgsTest, BadArgumentsSayWhatIsWrong) {
@@ -59,6 +63,8 @@ TEST(ShimArgsTest, BadArgumentsSayWhatIsWrong) {
       {{"_shim", "--log-dir", "/l", "--max-runtime-s", "-5", "--", "true"}, "whole number"},
       {{"_shim", "--log-dir", "/l", "--colour", "red", "--", "true"}, "unknown flag --colour"},
       {{"_shim", "--log-dir"}, "--log-dir needs a value"},
+      {{"_shim", "--log-dir", "/l", "--uid", "7", "--", "true"}, "--uid and --gid go together"},
+      {{"_shim", "--log-dir", "/l", "--uid", "-1", "--gid", "1", "--", "true"}, "numeric id"},
   };
   for (Case& c : cases) {
     std::vector<char*> argv = CArgs(c.args);

@@ -99,7 +99,9 @@ Json JobDetailsToJson(const Job& job) {
           {"stop_deadline", job.stop_deadline_ms},
           {"stop_target", StateName(job.stop_target)},
           {"preempted_for", job.preempted_for},
-          {"master_port", job.master_port}};
+          {"master_port", job.master_port},
+          {"run_uid", job.run_uid},
+          {"run_gid", job.run_gid}};
 }
 
 absl::Status JobDetailsFromJson(const Json& json, Job& job) {
@@ -127,6 +129,8 @@ absl::Status JobDetailsFromJson(const Json& json, Job& job) {
   job.preempted_for = json.value("preempted_for", "");
   job.stop_target = ParseState(json.value("stop_target", "PENDING")).value_or(JobState::kPending);
   job.master_port = json.value("master_port", 0);
+  job.run_uid = json.value("run_uid", -1);
+  job.run_gid = json.value("run_gid", -1);
   return absl::OkStatus();
 }
 

@@ -77,6 +77,10 @@ struct Job {
   JobState stop_target = JobState::kPending;
   std::string preempted_for;
   int master_port = 0;  // chosen at launch for distributed jobs
+  // The Unix user its local replicas run as (exec/job_user.h); -1: the
+  // server's own. Kept across attempts; no two live jobs share a dynamic one.
+  int run_uid = -1;
+  int run_gid = -1;
 };
 
 struct JobEvent {

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "plinth/common/status_macros.h"
 #include "plinth/jobs/job_metrics.h"
 #include "plinth/jobs/job_service.h"
 #include "spdlog/spdlog.h"
@@ -69,6 +71,25 @@ std::vector<std::string> DevicesFor(const sched::ReplicaPlacement& placement,
 
 }  // namespace
 
+absl::Status JobService::ChooseJobUser(Job& job) {
+  if (job.executor != "local" || !config_.users.switch_users) {
+    job.run_uid = job.run_gid = -1;
+    return absl::OkStatus();
+  }
+  if (job.run_uid >= 0) return absl::OkStatus();  // a new attempt keeps its user
+  std::set<int> in_use;
+  for (const auto& [id, other] : active_) {
+    if (id != job.id && other.run_uid >= 0 && !IsTerminal(other.state)) {
+      in_use.insert(other.run_uid);
+    }
+  }
+  ASSIGN_OR_RETURN(exec::JobUser user,
+                   exec::PickJobUser(config_.users, job.spec.team, in_use, &next_uid_));
+  job.run_uid = user.uid;
+  job.run_gid = user.gid;
+  return absl::OkStatus();
+}
+
 void JobService::Launch(Job& job, const sched::Admission& admission) {
   int64_t now = clock_.NowMillis();
   std::vector<JobEvent> events;
@@ -108,6 +129,14 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
   std::string master_addr = job.executor == "local" || job.allocation.replicas.empty()
                                 ? "127.0.0.1"
                                 : job.allocation.replicas[0].node;
+  if (absl::Status user = ChooseJobUser(job); !user.ok()) {
+    events.push_back({now, "WARNING", std::string(user.message())});
+    job.message = std::string(user.message());
+    job.state = JobState::kRunning;  // Requeue accounts from a running state
+    Requeue(job, now + config_.unavailable_retry_ms, events);
+    Persist(job, std::move(events));
+    return;
+  }
   std::string attempt_dir = absl::StrCat(config_.jobs_dir, "/", job.id, "/", job.attempts);
   // Record where each replica will run before starting any: if the server
   // dies mid-launch, Recover finds these and stops what was started.
@@ -121,6 +150,16 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
     record.state = "launching";
     std::error_code ec;
     std::filesystem::create_directories(record.log_dir, ec);
+    if (job.run_uid >= 0) {
+      // Jobs of other users pass through to their own folder; none can list
+      // the jobs, a job's attempts or its replicas.
+      namespace fs = std::filesystem;
+      fs::perms pass = fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec;
+      for (const std::string& dir :
+           {config_.jobs_dir, absl::StrCat(config_.jobs_dir, "/", job.id), attempt_dir}) {
+        fs::permissions(dir, pass, ec);
+      }
+    }
     job.replicas.push_back(std::move(record));
   }
   changed_ = true;
@@ -183,6 +222,8 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
     spec.mig_profile = job.spec.resources.mig_profile;
     spec.queue = job.spec.queue;
     spec.team = job.spec.team;
+    spec.uid = job.run_uid;
+    spec.gid = job.run_gid;
     spec.attempt = job.attempts;
 
     absl::StatusOr<std::string> handle =

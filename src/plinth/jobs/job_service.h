@@ -28,6 +28,7 @@
 #include "plinth/common/event_bus.h"
 #include "plinth/common/json.h"
 #include "plinth/exec/executor.h"
+#include "plinth/exec/job_user.h"
 #include "plinth/gpu/gpu_source.h"
 #include "plinth/http/message.h"
 #include "plinth/jobs/job.h"
@@ -52,6 +53,8 @@ struct JobsConfig {
   bool requeue_lost = true;  // a replica that vanished: requeue (true) or fail the job
   int64_t unavailable_retry_ms = 5000;  // executor down: retry a launch after this
   sched::SchedulerOptions scheduler;
+  // Who local jobs run as (a user per job when the server is root).
+  exec::JobUserPolicy users;
 };
 
 struct LogChunk {
@@ -133,6 +136,9 @@ class JobService {
   void Schedule();
   void ForgetEndedJobs();  // drops ended jobs from active_, rebuilds holding_
   void Launch(Job& job, const sched::Admission& admission);
+  // The user the job's local replicas run as; an error leaves the job to be
+  // retried (every UID taken) or failed (a team user that does not exist).
+  absl::Status ChooseJobUser(Job& job);
   void BeginStop(Job& job, JobState stopping, JobState target, int signal, int64_t grace_s,
                  const std::string& message, std::vector<JobEvent>& events);
   void Finish(Job& job, JobState state, const std::string& message, std::vector<JobEvent>& events);
@@ -183,6 +189,7 @@ class JobService {
   std::chrono::steady_clock::time_point last_pass_end_;
   std::chrono::steady_clock::duration last_pass_cost_{};
   int64_t last_metrics_ms_ = 0;
+  int next_uid_ = 0;  // where the search for a free dynamic UID goes on
   int64_t last_poll_ms_ = 0;
   // Jobs whose latest state the store refused, with the events not yet
   // written; retried every tick (RetryUnsaved).

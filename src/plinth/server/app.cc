@@ -254,6 +254,9 @@ class AppImpl final : public App {
     jobs.scheduler.backfill = settings.backfill;
     jobs.scheduler.preemption = settings.preemption;
     jobs.scheduler.preempt_exempt_ms = settings.preempt_exempt_ms;
+    jobs.users = settings.users;
+    jobs.users.switch_users = ::geteuid() == 0 && !settings.allow_root;
+    if (jobs.users.switch_users) RETURN_IF_ERROR(OpenHomeToJobFolders(config.home));
     ASSIGN_OR_RETURN(
         job_service_,
         jobs::JobService::Create(*job_store_, *gpus_, std::move(executors), run_tracker_.get(),
@@ -266,14 +269,42 @@ class AppImpl final : public App {
     job_service_->Start();
     spdlog::info("jobs: GPU source {}, executors local{}{}", gpus_->Name(),
                  slurm_executor_ ? ", slurm" : "", kubernetes_executor_ ? ", kubernetes" : "");
-    // Local jobs run as this process's user (per-job users are to come):
-    // say what that means, so nobody mistakes the clean environment for a
-    // sandbox.
-    spdlog::warn(
-        "jobs: local jobs run as this server's user (uid {}{}): they get a clean environment, "
-        "but can read and write the server's files, its database and other jobs' folders; run "
-        "only trusted code as local jobs (docs/security.md, \"What a job can reach\")",
-        ::geteuid(), ::geteuid() == 0 ? ", root" : "");
+    if (::geteuid() != 0) {
+      // Without root there is no other user to switch to: say what that
+      // means, so nobody mistakes the clean environment for a sandbox.
+      spdlog::warn(
+          "jobs: local jobs run as this server's user (uid {}): they get a clean environment, "
+          "but can read and write the server's files, its database and other jobs' folders; run "
+          "only trusted code as local jobs, or run the server as root to give each job a user "
+          "of its own (docs/security.md, \"What a job can reach\")",
+          ::geteuid());
+    } else if (settings.allow_root) {
+      spdlog::warn("jobs: jobs.allow_root is set: local jobs run as root and can reach everything");
+    } else {
+      spdlog::info("jobs: each local job runs as a user of its own (uids {}-{}{})",
+                   settings.users.uid_min, settings.users.uid_max,
+                   settings.users.team_users.empty() ? "" : ", or its team's user");
+    }
+    return absl::OkStatus();
+  }
+
+  // Jobs of other users must pass through the home to their own folders
+  // (<home>/jobs/...), and reach nothing else: the home becomes 0711 (no
+  // listing), jobs/ 0711, and everything else in it the server's alone.
+  static absl::Status OpenHomeToJobFolders(const std::string& home) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::perms pass = fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec;
+    fs::create_directories(fs::path(home) / "jobs", ec);
+    fs::permissions(home, pass, ec);
+    if (!ec) fs::permissions(fs::path(home) / "jobs", pass, ec);
+    if (ec)
+      return absl::InternalError(absl::StrCat("cannot open ", home, " to jobs: ", ec.message()));
+    for (const fs::directory_entry& entry : fs::directory_iterator(home, ec)) {
+      if (entry.path().filename() == "jobs") continue;
+      fs::permissions(entry.path(), fs::perms::group_all | fs::perms::others_all,
+                      fs::perm_options::remove, ec);
+    }
     return absl::OkStatus();
   }
 

@@ -308,5 +308,17 @@ TEST(DefaultHomeTest, PlinthHomeThenHome) {
   }
 }
 
+TEST_F(ConfigFileTest, ReadsWhoLocalJobsRunAs) {
+  auto config = Load(
+      "jobs:\n  uid_range: 70000-70099\n  team_users: {vision: svc-vision}\n  allow_root: true\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->jobs.users.uid_min, 70000);
+  EXPECT_EQ(config->jobs.users.uid_max, 70099);
+  EXPECT_EQ(config->jobs.users.team_users.at("vision"), "svc-vision");
+  EXPECT_TRUE(config->jobs.allow_root);
+  EXPECT_THAT(ErrorFor("jobs:\n  uid_range: 10-20\n"), HasSubstr("jobs.uid_range"));
+  EXPECT_THAT(ErrorFor("jobs:\n  uid_range: lots\n"), HasSubstr("FIRST-LAST"));
+}
+
 }  // namespace
 }  // namespace plinth::server

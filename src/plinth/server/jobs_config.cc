@@ -126,6 +126,9 @@ absl::Status ReadGpus(const YAML::Node& node, JobsSettings& out) {
   return absl::OkStatus();
 }
 
+absl::Status ReadStringMap(const YAML::Node& node, const std::string& path,
+                           std::map<std::string, std::string>& out);
+
 absl::Status ReadJobs(const YAML::Node& node, JobsSettings& out) {
   RETURN_IF_ERROR(ExpectMap(node, "jobs"));
   for (const auto& e : node) {
@@ -140,6 +143,14 @@ absl::Status ReadJobs(const YAML::Node& node, JobsSettings& out) {
       }
     } else if (key == "requeue_lost") {
       RETURN_IF_ERROR(ReadYaml(e.second, at, out.requeue_lost));
+    } else if (key == "allow_root") {
+      RETURN_IF_ERROR(ReadYaml(e.second, at, out.allow_root));
+    } else if (key == "uid_range") {
+      std::string range;
+      RETURN_IF_ERROR(ReadYaml(e.second, at, range));
+      RETURN_IF_ERROR(exec::ParseUidRange(range, out.users));
+    } else if (key == "team_users") {
+      RETURN_IF_ERROR(ReadStringMap(e.second, at, out.users.team_users));
     } else if (key == "backfill") {
       RETURN_IF_ERROR(ReadYaml(e.second, at, out.backfill));
     } else if (key == "preemption") {

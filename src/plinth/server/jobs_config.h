@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "plinth/exec/job_user.h"
 #include "plinth/exec/kubernetes_executor.h"
 #include "plinth/exec/slurm_executor.h"
 #include "plinth/gpu/gpu_source_factory.h"
@@ -49,6 +50,8 @@ struct JobsSettings {
   std::string default_priority_class = "normal";
   std::map<std::string, int> priority_classes = {{"low", 0}, {"normal", 100}, {"high", 1000}};
   std::vector<sched::QueueConfig> queues;
+  bool allow_root = false;    // jobs.allow_root: a root server may run jobs as root
+  exec::JobUserPolicy users;  // jobs.uid_range, jobs.team_users (switch_users set at start)
   std::optional<exec::SlurmOptions> slurm;            // set when executors.slurm is configured
   std::optional<exec::KubernetesOptions> kubernetes;  // set when executors.kubernetes is
 };
