@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,16 +63,23 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 
 // posix_spawn rather than fork: nothing runs in the child between the clone
 // and the exec but the listed file actions, which is safe in a threaded server.
+// The shim as fd 3 (--ready-fd 3) gets the write end of `ready`: it writes
+// a byte there once replica.json exists, so Launch waits for that instead
+// of looking for the file again and again.
+constexpr int kReadyFd = 3;
+
 absl::StatusOr<pid_t> SpawnShim(const std::string& shim_path, std::vector<std::string> args,
-                                std::vector<std::string> env, const std::string& output) {
+                                std::vector<std::string> env, const std::string& output,
+                                int ready_write_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, ready_write_fd, kReadyFd);
   // The server's sockets and database files must not leak into jobs.
-  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kReadyFd + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, defaults;
@@ -283,41 +291,53 @@ absl::StatusOr<std::string> LocalExecutor::Launch(const LaunchSpec& spec) {
   shim.kill_grace_s = options_.kill_grace_s;
   PrepareLimits(spec, &shim.cgroup, &shim.limits);
 
+  shim.ready_fd = kReadyFd;
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
   auto started = [&]() -> absl::StatusOr<std::string> {
-    ASSIGN_OR_RETURN(pid_t pid,
-                     SpawnShim(options_.shim_path, ShimArgs(shim), EnvironmentStrings(env),
-                               (fs::path(log_dir) / kOutputFile).string()));
+    absl::StatusOr<pid_t> spawned =
+        SpawnShim(options_.shim_path, ShimArgs(shim), EnvironmentStrings(env),
+                  (fs::path(log_dir) / kOutputFile).string(), ready[1]);
+    ::close(ready[1]);
+    if (!spawned.ok()) return spawned.status();
+    pid_t pid = *spawned;
     auto stat = ReadProcStat(pid);
     if (!stat) return absl::InternalError("the supervisor process vanished as it started");
     Handle handle{pid, stat->start_time, log_dir};
-    RETURN_IF_ERROR(AwaitStart(handle));
+    RETURN_IF_ERROR(AwaitStart(handle, ready[0]));
     exits_.Watch(pid, stat->start_time);
     return FormatHandle(handle);
   }();
+  ::close(ready[0]);
   if (!started.ok()) RemoveCgroup(shim.cgroup);
   return started;
 }
 
-absl::Status LocalExecutor::AwaitStart(const Handle& h) const {
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.start_timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto rec = ReadReplicaRecord(h.log_dir);
-    if (rec.ok() && rec->shim_pid == h.shim_pid) return absl::OkStatus();
-    if (!IsAlive(h.shim_pid, h.shim_start_time)) {
-      ReapIfOurZombie(h.shim_pid, h.shim_start_time);
-      // It may have written replica.json just before exiting (a command that ends at once).
-      rec = ReadReplicaRecord(h.log_dir);
-      if (rec.ok() && rec->shim_pid == h.shim_pid) return absl::OkStatus();
-      return absl::InternalError(absl::StrCat("the supervisor exited before starting the command: ",
-                                              OutputTail(h.log_dir)));
-    }
-    std::this_thread::sleep_for(kPollStep);
+absl::Status LocalExecutor::AwaitStart(const Handle& h, int ready_fd) const {
+  // The shim writes one byte once replica.json exists; the pipe closes
+  // without it when the shim exits first.
+  pollfd ready{ready_fd, POLLIN, 0};
+  int n;
+  do {
+    n = ::poll(&ready, 1, static_cast<int>(options_.start_timeout_ms));
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) {
+    // Still starting (a very loaded machine): the handle stays valid.
+    spdlog::warn("local executor: supervisor {} has not started its command after {} ms",
+                 h.shim_pid, options_.start_timeout_ms);
+    return absl::OkStatus();
   }
-  // Still starting (a very loaded machine): the handle stays valid.
-  spdlog::warn("local executor: supervisor {} has not started its command after {} ms", h.shim_pid,
-               options_.start_timeout_ms);
-  return absl::OkStatus();
+  char byte = 0;
+  bool told = n > 0 && ::read(ready_fd, &byte, 1) == 1;
+  auto rec = ReadReplicaRecord(h.log_dir);
+  if (rec.ok() && rec->shim_pid == h.shim_pid) return absl::OkStatus();
+  if (told) return absl::InternalError("the supervisor said it started but left no replica.json");
+  // The shim ended before starting the command.
+  ReapIfOurZombie(h.shim_pid, h.shim_start_time);
+  return absl::InternalError(
+      absl::StrCat("the supervisor exited before starting the command: ", OutputTail(h.log_dir)));
 }
 
 void LocalExecutor::SetExitListener(std::function<void()> listener) {

@@ -78,7 +78,7 @@ class LocalExecutor final : public Executor {
   // recorded about limits.
   void PrepareLimits(const LaunchSpec& spec, std::string* cgroup, std::string* limits) const;
   // Waits for the shim to write replica.json; an error if it died first.
-  absl::Status AwaitStart(const Handle& handle) const;
+  absl::Status AwaitStart(const Handle& handle, int ready_fd) const;
 
   const LocalExecutorOptions options_;
   const CgroupSupport cgroups_;

@@ -151,6 +151,7 @@ ExitRecord SupervisorError(const std::string& detail) {
 }
 
 ExitRecord Supervise(const ShimOptions& opts) {
+  if (opts.ready_fd >= 0) ::fcntl(opts.ready_fd, F_SETFD, FD_CLOEXEC);
   ::setsid();  // fails harmlessly when the executor already made us a session leader
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   ::signal(SIGPIPE, SIG_IGN);
@@ -208,6 +209,10 @@ ExitRecord Supervise(const ShimOptions& opts) {
   ssize_t sent = ::write(go[1], "g", 1);
   (void)sent;
   ::close(go[1]);
+  if (opts.ready_fd >= 0) {  // the executor may stop waiting
+    sent = ::write(opts.ready_fd, "r", 1);
+    ::close(opts.ready_fd);
+  }
 
   // time_point::max() means "not scheduled".
   constexpr auto kNever = SteadyClock::time_point::max();
@@ -281,6 +286,7 @@ std::vector<std::string> ShimArgs(const ShimOptions& o) {
                                    absl::StrCat(o.kill_grace_s)};
   if (!o.cgroup.empty()) args.insert(args.end(), {"--cgroup", o.cgroup});
   if (!o.limits.empty()) args.insert(args.end(), {"--limits", o.limits});
+  if (o.ready_fd >= 0) args.insert(args.end(), {"--ready-fd", absl::StrCat(o.ready_fd)});
   if (o.uid >= 0) {
     args.insert(args.end(), {"--uid", absl::StrCat(o.uid), "--gid", absl::StrCat(o.gid)});
   }
@@ -307,13 +313,13 @@ absl::StatusOr<ShimOptions> ParseShimArgs(int argc, char** argv) {
       o.cgroup = value;
     } else if (flag == "--limits") {
       o.limits = value;
-    } else if (flag == "--uid" || flag == "--gid") {
+    } else if (flag == "--uid" || flag == "--gid" || flag == "--ready-fd") {
       int n = 0;
       if (!absl::SimpleAtoi(value, &n) || n < 0) {
         return absl::InvalidArgumentError(
-            absl::StrCat(flag, " must be a numeric id >= 0, got '", value, "'"));
+            absl::StrCat(flag, " must be a number >= 0, got '", value, "'"));
       }
-      (flag == "--uid" ? o.uid : o.gid) = n;
+      (flag == "--uid" ? o.uid : flag == "--gid" ? o.gid : o.ready_fd) = n;
     } else if (flag == "--max-runtime-s" || flag == "--kill-grace-s") {
       int64_t n = 0;
       if (!absl::SimpleAtoi(value, &n) || n < 0) {
@@ -342,7 +348,7 @@ int RunShim(int argc, char** argv) {
     std::fprintf(stderr,
                  "plinth _shim: %s\nusage: plinth _shim --log-dir DIR [--cwd DIR] "
                  "[--exe PATH] [--max-runtime-s N] [--kill-grace-s N] [--cgroup DIR] "
-                 "[--limits TEXT] [--uid N --gid N] -- COMMAND [ARGS...]\n",
+                 "[--limits TEXT] [--uid N --gid N] [--ready-fd N] -- COMMAND [ARGS...]\n",
                  std::string(opts.status().message()).c_str());
     return 2;
   }

@@ -33,6 +33,10 @@ struct ShimOptions {
   // shim itself stays as it is, so it can still stop and record the command.
   int uid = -1;
   int gid = -1;
+  // Set (>= 0): a descriptor the shim writes one byte to, then closes, once
+  // replica.json exists (the executor waits on it); the command never
+  // inherits it.
+  int ready_fd = -1;
 };
 
 // The arguments after the program name: "_shim", flags, "--", the command.

@@ -64,7 +64,7 @@ TEST(ShimArgsTest, BadArgumentsSayWhatIsWrong) {
       {{"_shim", "--log-dir", "/l", "--colour", "red", "--", "true"}, "unknown flag --colour"},
       {{"_shim", "--log-dir"}, "--log-dir needs a value"},
       {{"_shim", "--log-dir", "/l", "--uid", "7", "--", "true"}, "--uid and --gid go together"},
-      {{"_shim", "--log-dir", "/l", "--uid", "-1", "--gid", "1", "--", "true"}, "numeric id"},
+      {{"_shim", "--log-dir", "/l", "--uid", "-1", "--gid", "1", "--", "true"}, "number >= 0"},
   };
   for (Case& c : cases) {
     std::vector<char*> argv = CArgs(c.args);
