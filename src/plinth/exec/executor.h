@@ -73,6 +73,17 @@ class Executor {
   // without leaving an exit status is kLost.
   virtual absl::StatusOr<ReplicaStatus> Poll(const std::string& handle) = 0;
 
+  // The state of many replicas at once, each handle's answer under its
+  // handle. Executors with a remote backend answer with one call for all
+  // (one squeue for every Slurm job), so following N jobs costs one round
+  // trip a tick, not N. The default polls each in turn.
+  virtual std::map<std::string, absl::StatusOr<ReplicaStatus>> PollAll(
+      const std::vector<std::string>& handles) {
+    std::map<std::string, absl::StatusOr<ReplicaStatus>> out;
+    for (const std::string& h : handles) out.emplace(h, Poll(h));
+    return out;
+  }
+
   // Sends `signal` to every process of the replica (its whole process tree).
   virtual absl::Status Signal(const std::string& handle, int signal) = 0;
 

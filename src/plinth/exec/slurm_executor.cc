@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "plinth/common/files.h"
@@ -236,36 +237,93 @@ absl::StatusOr<ReplicaStatus> SlurmExecutor::Poll(const std::string& handle) {
   if (state->has_value() && ClassifySlurmState(**state) == SlurmStateKind::kActive) {
     return ReplicaStatusFromSlurm(**state, std::nullopt);
   }
+  return EndedStatus(h->job_id, h->log_dir, *state);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> SlurmExecutor::QueueStates(
+    const std::vector<std::string>& job_ids) const {
+  std::map<std::string, std::string> states;
+  if (job_ids.empty()) return states;
+  absl::StatusOr<CommandResult> run =
+      cli_->Run("squeue", {"-h", "-t", "all", "-j", absl::StrJoin(job_ids, ","), "-o", "%i|%T"});
+  if (!run.ok()) return run.status();
+  if (run->exit_code != 0) {
+    // Every id forgotten: squeue says so instead of printing nothing.
+    if (ContainsIgnoringCase(run->err, "Invalid job id")) return states;
+    return absl::InternalError(absl::StrCat("squeue failed: ", ErrorLine(run->err)));
+  }
+  for (absl::string_view line : absl::StrSplit(run->out, '\n', absl::SkipWhitespace())) {
+    std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(line, '|');
+    states[std::string(absl::StripAsciiWhitespace(parts.first))] =
+        std::string(absl::StripAsciiWhitespace(parts.second));
+  }
+  return states;
+}
+
+std::map<std::string, absl::StatusOr<ReplicaStatus>> SlurmExecutor::PollAll(
+    const std::vector<std::string>& handles) {
+  std::map<std::string, absl::StatusOr<ReplicaStatus>> out;
+  std::vector<std::pair<std::string, Handle>> parsed;
+  std::vector<std::string> ids;
+  for (const std::string& handle : handles) {
+    absl::StatusOr<Handle> h = ParseHandle(handle);
+    if (!h.ok()) {
+      out.emplace(handle, h.status());
+      continue;
+    }
+    ids.push_back(h->job_id);
+    parsed.emplace_back(handle, *h);
+  }
+  absl::StatusOr<std::map<std::string, std::string>> states = QueueStates(ids);
+  for (const auto& [handle, h] : parsed) {
+    if (!states.ok()) {
+      out.emplace(handle, states.status());
+      continue;
+    }
+    auto it = states->find(h.job_id);
+    std::optional<std::string> state;
+    if (it != states->end()) state = it->second;
+    if (state && ClassifySlurmState(*state) == SlurmStateKind::kActive) {
+      out.emplace(handle, ReplicaStatusFromSlurm(*state, std::nullopt));
+    } else {
+      out.emplace(handle, EndedStatus(h.job_id, h.log_dir, state));
+    }
+  }
+  return out;
+}
+
+ReplicaStatus SlurmExecutor::EndedStatus(const std::string& job_id, const std::string& log_dir,
+                                         const std::optional<std::string>& state) const {
   std::optional<SlurmExitRecord> exit;
-  absl::StatusOr<std::string> text = ReadFile(absl::StrCat(h->log_dir, "/", kSlurmExitFile));
+  absl::StatusOr<std::string> text = ReadFile(absl::StrCat(log_dir, "/", kSlurmExitFile));
   if (text.ok()) {
     absl::StatusOr<SlurmExitRecord> parsed = ParseSlurmExitRecord(*text);
     if (parsed.ok()) exit = *parsed;
   }
-  std::string slurm_state = state->value_or("");
+  std::string slurm_state = state.value_or("");
   std::string note;
   if (!exit.has_value()) {
     // The script could not write exit.json (killed first, or log_dir is not
     // shared with the node): ask Slurm how it ended.
     std::optional<std::string> code;
-    if (state->has_value()) {
-      code = ScontrolExitCode(h->job_id);
-    } else if (std::optional<std::string> record = SacctRecord(h->job_id)) {
+    if (state.has_value()) {
+      code = ScontrolExitCode(job_id);
+    } else if (std::optional<std::string> record = SacctRecord(job_id)) {
       std::pair<std::string, std::string> parts = absl::StrSplit(*record, '|');
       slurm_state = parts.first;
       code = parts.second;
     }
     if (code.has_value()) exit = ParseSlurmExitCode(*code);
     if (ClassifySlurmState(slurm_state) == SlurmStateKind::kEnded) {
-      note = absl::StrCat("; no ", kSlurmExitFile, " in ", h->log_dir,
+      note = absl::StrCat("; no ", kSlurmExitFile, " in ", log_dir,
                           ": is it on a filesystem the node shares?");
     }
   }
   ReplicaStatus status = ReplicaStatusFromSlurm(slurm_state, exit);
   absl::StrAppend(&status.message, note);
   if (slurm_state.empty() && !exit.has_value()) {
-    status.message = absl::StrCat("Slurm no longer knows job ", h->job_id,
-                                  " and it left no exit status in ", h->log_dir);
+    status.message = absl::StrCat("Slurm no longer knows job ", job_id,
+                                  " and it left no exit status in ", log_dir);
   }
   return status;
 }

@@ -46,6 +46,10 @@ class SlurmExecutor final : public Executor {
   // otherwise the command's exit status. kLost when Slurm has forgotten the
   // job and it left no exit.json.
   absl::StatusOr<ReplicaStatus> Poll(const std::string& handle) override;
+  // One squeue for all; only jobs Slurm reports ended need more (their
+  // exit.json, else scontrol or sacct).
+  std::map<std::string, absl::StatusOr<ReplicaStatus>> PollAll(
+      const std::vector<std::string>& handles) override;
   // `scancel --signal=N --full`: the batch shell and everything it started.
   // A no-op for a job that has ended or not started yet.
   absl::Status Signal(const std::string& handle, int signal) override;
@@ -68,6 +72,13 @@ class SlurmExecutor final : public Executor {
 
   // The job's state per squeue; nullopt when Slurm no longer knows it.
   absl::StatusOr<std::optional<std::string>> QueueState(const std::string& job_id) const;
+  // Job id -> state for every id squeue still knows.
+  absl::StatusOr<std::map<std::string, std::string>> QueueStates(
+      const std::vector<std::string>& job_ids) const;
+  // A replica whose job is no longer active (`state`: what squeue said,
+  // none when it has forgotten the job).
+  ReplicaStatus EndedStatus(const std::string& job_id, const std::string& log_dir,
+                            const std::optional<std::string>& state) const;
   // "ExitCode=N:S" from `scontrol show job`; nullopt when unavailable.
   std::optional<std::string> ScontrolExitCode(const std::string& job_id) const;
   // "STATE|N:S" of the job from sacct; nullopt without accounting.

@@ -348,6 +348,37 @@ TEST_F(SlurmClusterTest, ForgottenJobFallsBackToExitFile) {
   EXPECT_TRUE(executor_->Kill(handle).ok());
 }
 
+TEST_F(SlurmClusterTest, PollAllAnswersForEveryJobWithOneSqueue) {
+  // The Slurm commands, with squeue counting its calls.
+  std::string bin = dir_ + "/bin";
+  std::filesystem::create_directories(bin);
+  for (const char* tool : {"sbatch", "scancel", "scontrol", "sacct"}) {
+    std::filesystem::create_symlink(std::string("/usr/bin/") + tool, bin + "/" + tool);
+  }
+  std::string calls = dir_ + "/squeue-calls";
+  std::ofstream(bin + "/squeue") << "#!/bin/sh\necho x >> " << calls
+                                 << "\nexec /usr/bin/squeue \"$@\"\n";
+  std::filesystem::permissions(bin + "/squeue", std::filesystem::perms::owner_all);
+  auto counting = SlurmExecutor::Create({.bin_dir = bin, .extra_env = {{"SLURM_CONF", conf_}}});
+  ASSERT_TRUE(counting.ok()) << counting.status();
+  std::string sleeper = Launch(Spec({"sleep", "60"}, "sleeper"));
+  std::string done = Launch(Spec({"sh", "-c", "exit 3"}, "done"));
+  ASSERT_EQ(AwaitEnd(done).exit_code, 3);
+  std::string forgotten = SlurmExecutor::FormatHandle({"999999991", dir_ + "/forgotten"});
+  std::filesystem::remove(calls);
+  auto all = (*counting)->PollAll({sleeper, done, forgotten, "not-a-handle"});
+  EXPECT_EQ(ReadAll(calls), "x\n");  // one squeue for all of them
+  ASSERT_EQ(all.size(), 4u);
+  ASSERT_TRUE(all.at(sleeper).ok());
+  EXPECT_EQ(all.at(sleeper)->state, ReplicaState::kRunning);
+  ASSERT_TRUE(all.at(done).ok());
+  EXPECT_EQ(all.at(done)->state, ReplicaState::kFailed);
+  EXPECT_EQ(all.at(done)->exit_code, 3);
+  ASSERT_TRUE(all.at(forgotten).ok());
+  EXPECT_EQ(all.at(forgotten)->state, ReplicaState::kLost);
+  EXPECT_FALSE(all.at("not-a-handle").ok());
+}
+
 // A port on which nothing listens (bound, then released).
 int UnusedPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

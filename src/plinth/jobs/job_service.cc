@@ -172,6 +172,7 @@ void JobService::Start() {
       wake_.notify_all();
     });
   }
+  loop_running_ = true;  // before the thread exists: it reads this
   loop_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     bool woken_by_inbox = false;

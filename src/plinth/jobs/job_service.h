@@ -131,7 +131,11 @@ class JobService {
 
   // Loop-thread helpers (job_loop.cc, job_launch.cc).
   bool DrainInbox();  // whether there was anything
-  void PollReplicas(Job& job, std::vector<JobEvent>& events);
+  // Every followed replica's state, one PollAll per executor (one squeue
+  // for all Slurm jobs), by handle.
+  using PollResults = std::map<std::string, absl::StatusOr<exec::ReplicaStatus>>;
+  PollResults PollAllReplicas();
+  void PollReplicas(Job& job, const PollResults& polled, std::vector<JobEvent>& events);
   void Advance(Job& job);
   void Schedule();
   void ForgetEndedJobs();  // drops ended jobs from active_, rebuilds holding_
@@ -189,7 +193,8 @@ class JobService {
   std::chrono::steady_clock::time_point last_pass_end_;
   std::chrono::steady_clock::duration last_pass_cost_{};
   int64_t last_metrics_ms_ = 0;
-  int next_uid_ = 0;  // where the search for a free dynamic UID goes on
+  int next_uid_ = 0;           // where the search for a free dynamic UID goes on
+  bool loop_running_ = false;  // Start() ran: the loop thread, not a test, calls Tick
   int64_t last_poll_ms_ = 0;
   // Jobs whose latest state the store refused, with the events not yet
   // written; retried every tick (RetryUnsaved).

@@ -35,6 +35,11 @@ class ScriptedExecutor final : public exec::Executor {
   absl::StatusOr<exec::ReplicaStatus> Poll(const std::string& handle) override {
     return status.at(handle);
   }
+  std::map<std::string, absl::StatusOr<exec::ReplicaStatus>> PollAll(
+      const std::vector<std::string>& handles) override {
+    poll_all_sizes.push_back(handles.size());
+    return Executor::PollAll(handles);
+  }
   absl::Status Signal(const std::string& handle, int signal) override {
     signals.push_back({handle, signal});
     if (exit_on_signal) Exit(handle, 128 + signal);
@@ -81,6 +86,7 @@ class ScriptedExecutor final : public exec::Executor {
   absl::Status launch_error;
   bool exit_on_signal = false;
   int launches = 0;
+  std::vector<size_t> poll_all_sizes;  // handles per PollAll call
 };
 
 class FakeRuns final : public RunTracker {
@@ -253,6 +259,21 @@ TEST_F(JobServiceTest, CpuJobsSeeNoGpu) {
   service_->Tick();
   const exec::LaunchSpec& spec = executor_.specs.at(Get(job.id).replicas[0].handle);
   EXPECT_EQ(spec.env.at("CUDA_VISIBLE_DEVICES"), "");
+}
+
+TEST_F(JobServiceTest, EveryRunningReplicaIsPolledInOneCallPerTick) {
+  Job a = Submit(Spec(1, 2));
+  Job b = Submit(Spec(0));
+  service_->Tick();  // both start: three replicas
+  ASSERT_EQ(executor_.Running(a.id).size(), 2u);
+  executor_.poll_all_sizes.clear();
+  clock_.AdvanceMillis(config_.tick_ms);
+  service_->Tick();
+  EXPECT_EQ(executor_.poll_all_sizes, std::vector<size_t>{3});
+  executor_.Exit(executor_.Running(b.id)[0], 0);
+  clock_.AdvanceMillis(config_.tick_ms);
+  service_->Tick();
+  EXPECT_EQ(Get(b.id).state, JobState::kSucceeded);
 }
 
 TEST_F(JobServiceTest, FractionsShareOneGpuAndMigGetsASlice) {
