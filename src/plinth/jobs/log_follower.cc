@@ -103,19 +103,18 @@ class Follower : public std::enable_shared_from_this<Follower> {
         if (!out_->Send(std::string(buffer, static_cast<size_t>(n)))) return Stop();
       }
     }
-    if (ended_) {
-      out_->End();
-      Stop();
-    }
+    if (ended_) Stop();
   }
 
+  // Lets go of the bus and the folder first, then ends the response: once
+  // the client has seen the end, nothing of this follower is left behind.
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
-    out_->End();  // nothing when the client has gone
     if (watch_ != 0) watcher_.Unwatch(watch_);
     watch_ = 0;
     subscription_.reset();
+    out_->End();  // nothing when the client has gone
     out_.reset();
     self_.reset();  // the last reference may go with it
   }
