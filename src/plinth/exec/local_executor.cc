@@ -408,6 +408,8 @@ absl::Status LocalExecutor::Kill(const std::string& handle_text) {
   if (!recorded()) {
     auto rec = RecordOf(h);
     if (absl::IsNotFound(rec.status()) && shim_alive()) {
+      // Killed while starting: nothing signals "replica.json written" to
+      // this caller (Launch had the ready pipe), so look for it, bounded.
       wait_for([&] { return !shim_alive() || RecordOf(h).ok(); });
       rec = RecordOf(h);
     }
@@ -416,8 +418,9 @@ absl::Status LocalExecutor::Kill(const std::string& handle_text) {
     } else if (!shim_alive() && ReadReplicaRecord(h.log_dir).ok()) {
       return absl::OkStatus();  // a later launch owns the folder; this replica is long gone
     }
-    // The shim normally records "killed by SIGKILL" within milliseconds.
-    wait_for([&] { return recorded() || !shim_alive(); });
+    // The shim normally records "killed by SIGKILL" within milliseconds,
+    // then exits: its pidfd says when.
+    WaitForExit(h.shim_pid, h.shim_start_time, options_.kill_wait_ms);
   }
   std::error_code ec;
   if (!recorded() && fs::is_directory(h.log_dir, ec)) {

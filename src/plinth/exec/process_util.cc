@@ -1,17 +1,21 @@
 #include "plinth/exec/process_util.h"
 
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -113,6 +117,32 @@ int64_t WallMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+bool WaitForExit(pid_t pid, uint64_t start_time, int64_t timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  // Opened first, checked second: the descriptor cannot follow a recycled pid.
+  if (!IsAlive(pid, start_time)) {
+    if (fd >= 0) ::close(fd);
+    return true;
+  }
+  if (fd >= 0) {
+    pollfd exited{fd, POLLIN, 0};
+    int n;
+    do {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      n = ::poll(&exited, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    } while (n < 0 && errno == EINTR);
+    ::close(fd);
+    return n > 0 || !IsAlive(pid, start_time);
+  }
+  while (IsAlive(pid, start_time)) {  // no pidfds (Linux before 5.3)
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 }  // namespace plinth::exec

@@ -37,6 +37,11 @@ std::optional<ProcStat> ReadProcStat(pid_t pid);
 // (so a recycled pid is not mistaken for the original process).
 bool IsAlive(pid_t pid, uint64_t start_time);
 
+// Waits until `pid` (started at `start_time`) has exited, at most
+// `timeout_ms`; true once it is gone. Woken by the process's pidfd, not by
+// polling (a 5 ms loop only where pidfds do not exist).
+bool WaitForExit(pid_t pid, uint64_t start_time, int64_t timeout_ms);
+
 // Reaps `pid` without blocking if it is a zombie child of this process that
 // started at `start_time`; a no-op otherwise. Never reaps a different
 // process that reused the pid.

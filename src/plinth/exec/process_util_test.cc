@@ -92,6 +92,27 @@ TEST_F(ProcessUtilTest, ZombiesAreNotAliveAndOnlyMatchingOnesAreReaped) {
   EXPECT_FALSE(ReadProcStat(child).has_value());
 }
 
+TEST_F(ProcessUtilTest, WaitForExitReturnsWhenTheProcessEndsOrTheTimeIsUp) {
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // exits once the test closes the pipe
+    ::close(go[1]);
+    char c;
+    (void)!::read(go[0], &c, 1);
+    ::_exit(0);
+  }
+  ::close(go[0]);
+  auto st = ReadProcStat(child);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_FALSE(WaitForExit(child, st->start_time, 50));  // still running
+  ::close(go[1]);
+  EXPECT_TRUE(WaitForExit(child, st->start_time, 10'000));
+  ReapIfOurZombie(child, st->start_time);
+  EXPECT_TRUE(WaitForExit(child, st->start_time, 0));  // gone: at once
+}
+
 TEST_F(ProcessUtilTest, ListsLiveChildren) {
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
