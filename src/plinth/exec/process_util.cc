@@ -140,6 +140,7 @@ bool WaitForExit(pid_t pid, uint64_t start_time, int64_t timeout_ms) {
   }
   while (IsAlive(pid, start_time)) {  // no pidfds (Linux before 5.3)
     if (std::chrono::steady_clock::now() >= deadline) return false;
+    // Only without pidfds (Linux before 5.3): there is no exit event to wait on.
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return true;
