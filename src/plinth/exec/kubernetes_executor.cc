@@ -24,6 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr absl::string_view kHandlePrefix = "k8s1|";
+// Every Job and pod Plinth creates carries it (kubernetes_manifest.cc).
+constexpr char kJobIdLabel[] = "plinth.dev/job-id";
 constexpr char kJobFile[] = "k8s-job.json";
 constexpr char kServiceFile[] = "k8s-service.json";
 constexpr char kExitFile[] = "k8s-exit.json";
@@ -271,16 +273,79 @@ absl::StatusOr<ReplicaStatus> KubernetesExecutor::Poll(const std::string& handle
 
   absl::StatusOr<CommandResult> run = Kubectl(h->ns, {"get", "job", h->job, "-o", "json"});
   if (!run.ok()) return run.status();
-  ReplicaStatus status;
   if (run->exit_code != 0) {
     if (!IsNotFound(run->err)) {
       return absl::InternalError(
           absl::StrCat("kubectl get job ", h->job, " failed: ", ErrorLine(run->err)));
     }
-    int stopped_by = StopSignal(h->log_dir);
+    return StatusOf(*h, nullptr);
+  }
+  absl::StatusOr<Json> job = ParseJsonLenient(run->out);
+  if (!job.ok() || !job->is_object()) {
+    return absl::InternalError(absl::StrCat("kubectl get job ", h->job, " printed no Job"));
+  }
+  return StatusOf(*h, &*job);
+}
+
+std::map<std::string, absl::StatusOr<ReplicaStatus>> KubernetesExecutor::PollAll(
+    const std::vector<std::string>& handles) {
+  std::map<std::string, absl::StatusOr<ReplicaStatus>> out;
+  std::map<std::string, std::vector<std::pair<std::string, Handle>>> by_ns;  // still to ask
+  for (const std::string& handle : handles) {
+    absl::StatusOr<Handle> h = ParseHandle(handle);
+    if (!h.ok()) {
+      out.emplace(handle, h.status());
+    } else if (std::optional<ReplicaStatus> recorded = ReadExitRecord(h->log_dir)) {
+      out.emplace(handle, *recorded);
+    } else {
+      by_ns[h->ns].emplace_back(handle, *h);
+    }
+  }
+  for (const auto& [ns, wanted] : by_ns) {
+    // Every Job Plinth made in the namespace, in one request.
+    absl::StatusOr<CommandResult> run =
+        Kubectl(ns, {"get", "jobs", "-l", kJobIdLabel, "-o", "json"});
+    absl::Status failed;
+    absl::StatusOr<Json> list;
+    if (!run.ok()) {
+      failed = run.status();
+    } else if (run->exit_code != 0) {
+      failed = absl::InternalError(
+          absl::StrCat("kubectl get jobs -l ", kJobIdLabel, " failed: ", ErrorLine(run->err)));
+    } else {
+      list = ParseJsonLenient(run->out);
+      if (!list.ok() || !list->is_object() || !list->contains("items") ||
+          !(*list)["items"].is_array()) {
+        failed = absl::InternalError(
+            absl::StrCat("kubectl get jobs -l ", kJobIdLabel, " printed no list"));
+      }
+    }
+    if (!failed.ok()) {
+      for (const auto& [handle, h] : wanted) out.emplace(handle, failed);
+      continue;
+    }
+    std::map<std::string, const Json*> jobs;
+    for (const Json& item : (*list)["items"]) {
+      if (item.is_object() && item.contains("metadata") && item["metadata"].contains("name") &&
+          item["metadata"]["name"].is_string()) {
+        jobs[item["metadata"]["name"].get<std::string>()] = &item;
+      }
+    }
+    for (const auto& [handle, h] : wanted) {
+      auto found = jobs.find(h.job);
+      out.emplace(handle, StatusOf(h, found == jobs.end() ? nullptr : found->second));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<ReplicaStatus> KubernetesExecutor::StatusOf(const Handle& h, const Json* job) const {
+  ReplicaStatus status;
+  if (job == nullptr) {
+    int stopped_by = StopSignal(h.log_dir);
     if (stopped_by == 0) {
       status.state = ReplicaState::kLost;
-      status.message = absl::StrCat("its Kubernetes Job ", h->ns, "/", h->job,
+      status.message = absl::StrCat("its Kubernetes Job ", h.ns, "/", h.job,
                                     " is gone (deleted outside Plinth?)");
       return status;
     }
@@ -289,15 +354,10 @@ absl::StatusOr<ReplicaStatus> KubernetesExecutor::Poll(const std::string& handle
     status.exit_code = 128 + stopped_by;
     status.message = absl::StrCat("killed by ", SignalText(stopped_by));
   } else {
-    absl::StatusOr<Json> job = ParseJsonLenient(run->out);
-    if (!job.ok() || !job->is_object()) {
-      return absl::InternalError(absl::StrCat("kubectl get job ", h->job, " printed no Job"));
-    }
-    Json pods;
     status = ReplicaStatusFromJob(*job, Json());
     if (status.state == ReplicaState::kFailed) {
       absl::StatusOr<CommandResult> listed =
-          Kubectl(h->ns, {"get", "pods", "-l", absl::StrCat("job-name=", h->job), "-o", "json"});
+          Kubectl(h.ns, {"get", "pods", "-l", absl::StrCat("job-name=", h.job), "-o", "json"});
       if (listed.ok() && listed->exit_code == 0) {
         absl::StatusOr<Json> parsed = ParseJsonLenient(listed->out);
         if (parsed.ok()) status = ReplicaStatusFromJob(*job, *parsed);
@@ -306,15 +366,15 @@ absl::StatusOr<ReplicaStatus> KubernetesExecutor::Poll(const std::string& handle
     if (status.state == ReplicaState::kRunning) {
       bool stopping = absl::StartsWith(status.message, "stopping");
       if (status.message != "pending" &&
-          LogOlderThan(h->log_dir, stopping ? kLogRefreshStopping : kLogRefreshRunning)) {
-        CopyLogs(*h);
+          LogOlderThan(h.log_dir, stopping ? kLogRefreshStopping : kLogRefreshRunning)) {
+        CopyLogs(h);
       }
       return status;
     }
-    CopyLogs(*h);
+    CopyLogs(h);
   }
   // Remembered, so the outcome survives the Job's deletion (its TTL, Kill).
-  (void)WriteFileAtomic(LogDirFile(h->log_dir, kExitFile), StatusToJson(status).dump() + "\n");
+  (void)WriteFileAtomic(LogDirFile(h.log_dir, kExitFile), StatusToJson(status).dump() + "\n");
   return status;
 }
 

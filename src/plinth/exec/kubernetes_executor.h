@@ -52,6 +52,12 @@ class KubernetesExecutor final : public Executor {
   // is kLost. Copies the pod's log into log_dir/output.log (every 10 s while
   // it runs, and when it ends). Unavailable when the API server is down.
   absl::StatusOr<ReplicaStatus> Poll(const std::string& handle) override;
+  // The same for many replicas, with one `kubectl get jobs -l
+  // plinth.dev/job-id` per namespace (replicas whose outcome is recorded
+  // need none): following N jobs costs one API request a tick, not N. A
+  // failed replica's pods and a running one's log still take a call each.
+  std::map<std::string, absl::StatusOr<ReplicaStatus>> PollAll(
+      const std::vector<std::string>& handles) override;
   // SIGTERM deletes the Job (foreground cascade): Kubernetes sends SIGTERM
   // and SIGKILL after the pod's grace period. Other signals run
   // `sh -c 'kill -N 1'` in the container, so the image needs a shell and the
@@ -82,6 +88,10 @@ class KubernetesExecutor final : public Executor {
   // Writes `manifest` to `file` and applies it; the applied object.
   absl::StatusOr<Json> Apply(const std::string& ns, const std::string& file,
                              const Json& manifest) const;
+  // A replica's state from its Job (null: no such Job), with what Poll does
+  // beside: a failed Job's pods for the exit code, the log copied back,
+  // the outcome recorded once it is known.
+  absl::StatusOr<ReplicaStatus> StatusOf(const Handle& h, const Json* job) const;
   // Copies the pod's log to log_dir/output.log; best effort.
   void CopyLogs(const Handle& h) const;
   absl::Status DeleteJob(const Handle& h, const std::vector<std::string>& flags) const;

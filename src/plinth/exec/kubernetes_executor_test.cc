@@ -446,6 +446,40 @@ TEST_F(KubernetesExecutorTest, JobDeletedOutsidePlinthIsLost) {
   EXPECT_THAT(s->message, HasSubstr("is gone"));
 }
 
+// Issue 9: many replicas cost one list of the namespace's Plinth Jobs.
+TEST_F(KubernetesExecutorTest, PollAllAsksForEveryJobInOneRequest) {
+  std::vector<std::string> handles;
+  for (int i = 0; i < 3; ++i) handles.push_back(Launch(Spec(i)));
+  auto job_name = [](int i) { return absl::StrCat("plinth-0123456789abcdef-a2-r", i); };
+  SetJobStatus(job_name(1),
+               {{"succeeded", 1},
+                {"conditions", Json::array({{{"type", "Complete"}, {"status", "True"}}})}});
+  fs::remove(ObjectPath("job", job_name(2)));  // deleted outside Plinth
+  size_t before = Calls().size();
+  auto polled = executor_->PollAll(handles);
+  ASSERT_EQ(polled.size(), 3u);
+  ASSERT_TRUE(polled.at(handles[0]).ok()) << polled.at(handles[0]).status();
+  EXPECT_EQ(polled.at(handles[0])->state, ReplicaState::kRunning);
+  EXPECT_EQ(polled.at(handles[1])->state, ReplicaState::kSucceeded);
+  EXPECT_EQ(polled.at(handles[2])->state, ReplicaState::kLost);
+  std::vector<std::vector<std::string>> calls = Calls();
+  int gets = 0;
+  for (size_t i = before; i < calls.size(); ++i) {
+    if (calls[i][0] != "get") continue;
+    ++gets;
+    EXPECT_THAT(calls[i], ElementsAre("get", "jobs", "-l", "plinth.dev/job-id", "-o", "json"));
+  }
+  EXPECT_EQ(gets, 1);
+
+  // A recorded outcome needs no request; an unreachable API server is
+  // every other replica's answer.
+  Touch("unreachable");
+  polled = executor_->PollAll(handles);
+  EXPECT_EQ(polled.at(handles[1])->state, ReplicaState::kSucceeded);
+  EXPECT_EQ(polled.at(handles[0]).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(polled.at(handles[2]).status().code(), absl::StatusCode::kUnavailable);
+}
+
 // ---- Signal and Kill ----
 
 TEST_F(KubernetesExecutorTest, SigtermDeletesWithGraceAndEndsKilledBySigterm) {

@@ -13,6 +13,7 @@
 #include "plinth/common/status_macros.h"
 #include "plinth/jobs/job_metrics.h"
 #include "plinth/jobs/job_service.h"
+#include "plinth/jobs/launch_plan.h"
 #include "spdlog/spdlog.h"
 
 namespace plinth::jobs {
@@ -93,7 +94,6 @@ absl::Status JobService::ChooseJobUser(Job& job) {
 void JobService::Launch(Job& job, const sched::Admission& admission) {
   int64_t now = clock_.NowMillis();
   std::vector<JobEvent> events;
-  exec::Executor* executor = ExecutorFor(job);
   job.attempts += 1;
   job.start_time_ms = now;
   job.wait_ms += now - job.queued_since_ms;
@@ -101,6 +101,11 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
   job.allocation = admission.allocation;
   job.borrowing = admission.borrowing;
   job.not_before_ms = 0;
+  // From here the job holds its allocation; it shows RUNNING once every
+  // replica has started (STARTED), and until then the store says PENDING
+  // with the replicas "launching" (RecordIntent).
+  job.state = JobState::kRunning;
+  changed_ = true;
   if (runs_ && job.run_id.empty()) {
     absl::StatusOr<StartedRun> run = runs_->StartRun(job.spec.team, job.id, job.spec.name);
     if (run.ok()) {
@@ -111,11 +116,12 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
           {now, "WARNING", absl::StrCat("no MLflow run for this job: ", run.status().message())});
     }
   }
-  std::string token;  // never stored: only the replicas' environment has it
+  LaunchContext context;  // the token is never stored: only the replicas' environment has it
+  context.server_url = config_.server_url;
   if (credentials_) {
     absl::StatusOr<std::string> issued = credentials_->Issue(job.spec.team, job.id);
     if (issued.ok()) {
-      token = *issued;
+      context.token = *issued;
     } else {
       events.push_back(
           {now, "WARNING", absl::StrCat("no API token for this job: ", issued.status().message())});
@@ -126,20 +132,45 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
                       : job.executor == "local" ? FreeLocalPort()
                                                 : kDefaultMasterPort;
   }
-  std::string master_addr = job.executor == "local" || job.allocation.replicas.empty()
-                                ? "127.0.0.1"
-                                : job.allocation.replicas[0].node;
+  context.master_addr = job.executor == "local" || job.allocation.replicas.empty()
+                            ? "127.0.0.1"
+                            : job.allocation.replicas[0].node;
   if (absl::Status user = ChooseJobUser(job); !user.ok()) {
     events.push_back({now, "WARNING", std::string(user.message())});
     job.message = std::string(user.message());
-    job.state = JobState::kRunning;  // Requeue accounts from a running state
     Requeue(job, now + config_.unavailable_retry_ms, events);
     Persist(job, std::move(events));
     return;
   }
+  if (absl::Status intent = RecordIntent(job, events); !intent.ok()) {
+    // Without this record a crash could orphan what starts: start nothing.
+    job.replicas.clear();
+    job.message = absl::StrCat("cannot record the launch: ", intent.message());
+    Requeue(job, now + config_.unavailable_retry_ms, events);
+    Persist(job, std::move(events));
+    return;
+  }
+  pending_events_[job.id] = std::move(events);  // written with the outcome
+  std::vector<exec::LaunchSpec> specs = BuildLaunchSpecs(job, context);
+  if (ExecutorFor(job) == nullptr) {
+    GangLaunch none;
+    none.error = absl::FailedPreconditionError("executor " + job.executor + " is not configured");
+    none.failed_replica = 0;
+    OnLaunched(job.id, job.attempts, std::move(none));
+    return;
+  }
+  CallExecutor(job.executor, "launch",
+               [this, id = job.id, attempt = job.attempts,
+                specs = std::move(specs)](exec::Executor& executor) -> std::function<void()> {
+                 auto launched = std::make_shared<GangLaunch>(LaunchGang(executor, specs));
+                 return [this, id, attempt, launched] {
+                   OnLaunched(id, attempt, std::move(*launched));
+                 };
+               });
+}
+
+absl::Status JobService::RecordIntent(Job& job, const std::vector<JobEvent>& events) {
   std::string attempt_dir = absl::StrCat(config_.jobs_dir, "/", job.id, "/", job.attempts);
-  // Record where each replica will run before starting any: if the server
-  // dies mid-launch, Recover finds these and stops what was started.
   job.replicas.clear();
   for (int i = 0; i < static_cast<int>(job.allocation.replicas.size()); ++i) {
     ReplicaRecord record;
@@ -162,111 +193,75 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
     }
     job.replicas.push_back(std::move(record));
   }
-  changed_ = true;
-  if (absl::Status intent = store_.Update(job, {}); !intent.ok()) {
-    // Without this record a crash could orphan what starts: start nothing.
-    job.replicas.clear();
-    job.message = absl::StrCat("cannot record the launch: ", intent.message());
-    job.state = JobState::kRunning;  // Requeue accounts from a running state
-    Requeue(job, now + config_.unavailable_retry_ms, events);
-    Persist(job, std::move(events));
+  // Stored as still PENDING: if the server dies before the outcome is
+  // recorded, Recover finds the "launching" replicas and stops whatever of
+  // them started.
+  Job intent = job;
+  intent.state = JobState::kPending;
+  return store_.Update(intent, {});
+}
+
+void JobService::OnLaunched(const std::string& id, int attempt, GangLaunch launch) {
+  auto it = active_.find(id);
+  bool current = it != active_.end() && it->second.attempts == attempt &&
+                 it->second.state == JobState::kRunning && Launching(it->second);
+  if (!current) {
+    // Cannot happen while the loop defers every change to a launching job;
+    // should it, nothing the launch started may keep running unseen.
+    spdlog::error("jobs: launch of job {} attempt {} answered for a job that moved on", id,
+                  attempt);
+    for (const std::string& handle : launch.handles) {
+      CallExecutor(it == active_.end() ? "" : it->second.executor, "kill",
+                   [handle](exec::Executor& e) -> std::function<void()> {
+                     (void)e.Kill(handle);
+                     return nullptr;
+                   });
+    }
     return;
   }
-  std::map<std::string, int> per_node;  // LOCAL_RANK: replicas already on that node
-  std::vector<std::string> placed;
-  for (int i = 0; i < static_cast<int>(job.allocation.replicas.size()); ++i) {
-    const sched::ReplicaPlacement& p = job.allocation.replicas[i];
-    ReplicaRecord& record = job.replicas[i];
-
-    exec::LaunchSpec spec;
-    spec.job_id = job.id;
-    spec.replica = i;
-    spec.name = absl::StrCat(job.spec.name, "-", i);
-    spec.argv = job.spec.command;
-    spec.argv.insert(spec.argv.end(), job.spec.args.begin(), job.spec.args.end());
-    spec.env = job.spec.env;
-    spec.env["PLINTH_URL"] = config_.server_url;
-    spec.env["PLINTH_JOB_ID"] = job.id;
-    spec.env["PLINTH_JOB_NAME"] = job.spec.name;
-    spec.env["PLINTH_REPLICA"] = absl::StrCat(i);
-    spec.env["PLINTH_ATTEMPT"] = absl::StrCat(job.attempts);
-    spec.env["MLFLOW_TRACKING_URI"] = config_.server_url;
-    if (!job.run_id.empty()) spec.env["MLFLOW_RUN_ID"] = job.run_id;
-    if (!token.empty()) {
-      // A token the spec sets itself wins.
-      spec.env.emplace("MLFLOW_TRACKING_TOKEN", token);
-      spec.env.emplace("PLINTH_TOKEN", token);
+  Job& job = it->second;
+  std::vector<JobEvent> events = std::move(pending_events_[id]);
+  pending_events_.erase(id);
+  changed_ = true;
+  if (!launch.error.ok()) {
+    RollBack(job, launch, events);
+  } else {
+    std::vector<std::string> placed;
+    for (ReplicaRecord& record : job.replicas) {
+      record.handle = launch.handles[record.index];
+      record.state = "running";
+      std::string visible = absl::StrJoin(record.devices, ",");
+      placed.push_back(
+          absl::StrCat(record.node, visible.empty() ? "" : absl::StrCat(" [", visible, "]")));
     }
-    std::string visible = absl::StrJoin(record.devices, ",");
-    spec.env["CUDA_VISIBLE_DEVICES"] = visible;  // empty: a CPU job sees no GPU
-    spec.env["NVIDIA_VISIBLE_DEVICES"] = visible.empty() ? "void" : visible;
-    if (job.spec.resources.gpus > 0 && job.spec.resources.gpus < 1) {
-      spec.env["PLINTH_GPU_FRACTION"] = absl::StrCat(job.spec.resources.gpus);
-    }
-    if (job.spec.pytorch) {
-      spec.env["MASTER_ADDR"] = master_addr;
-      spec.env["MASTER_PORT"] = absl::StrCat(job.master_port);
-      spec.env["WORLD_SIZE"] = absl::StrCat(job.spec.replicas);
-      spec.env["RANK"] = absl::StrCat(i);
-      spec.env["LOCAL_RANK"] = absl::StrCat(per_node[p.node]++);
-    }
-    spec.working_dir = job.spec.working_dir;
-    spec.log_dir = record.log_dir;
-    spec.node = p.node;
-    spec.gpus = job.spec.resources.gpus >= 1 ? static_cast<int>(job.spec.resources.gpus) : 0;
-    spec.visible_devices = record.devices;
-    spec.cpus = job.spec.resources.cpus;
-    spec.memory_mib = job.spec.resources.memory_mib;
-    spec.max_runtime_s = job.spec.max_runtime_s;
-    spec.image = job.spec.image;
-    spec.mig_profile = job.spec.resources.mig_profile;
-    spec.queue = job.spec.queue;
-    spec.team = job.spec.team;
-    spec.uid = job.run_uid;
-    spec.gid = job.run_gid;
-    spec.attempt = job.attempts;
-
-    absl::StatusOr<std::string> handle =
-        executor ? executor->Launch(spec)
-                 : absl::FailedPreconditionError("executor " + job.executor + " is not configured");
-    if (!handle.ok()) {
-      // Stop what started; a replica that cannot be stopped now (the
-      // backend is down) stays "launching" for AbandonInterruptedLaunch to
-      // retry. The failed one may exist anyway (a timed-out sbatch/apply).
-      std::vector<ReplicaRecord> unstopped;
-      for (ReplicaRecord& r : job.replicas) {
-        if (r.index > i || !executor) continue;
-        absl::Status stopped =
-            r.handle.empty() ? executor->Abandon(r.log_dir) : executor->Kill(r.handle);
-        if (!stopped.ok()) {
-          r.state = "launching";
-          unstopped.push_back(r);
-        }
-      }
-      job.replicas = std::move(unstopped);
-      std::string why =
-          absl::StrCat("replica ", i, " could not start: ", handle.status().message());
-      if (absl::IsUnavailable(handle.status()) || !job.replicas.empty()) {
-        job.message = why;
-        job.state = JobState::kRunning;  // Requeue accounts from a running state
-        Requeue(job, now + config_.unavailable_retry_ms, events);
-      } else {
-        job.state = JobState::kPending;
-        job.queued_since_ms = now;  // its wait was counted above
-        Finish(job, JobState::kFailed, why, events);
-      }
-      Persist(job, std::move(events));
-      return;
-    }
-    record.handle = *handle;
-    record.state = "running";
-    placed.push_back(absl::StrCat(p.node, visible.empty() ? "" : absl::StrCat(" [", visible, "]")));
+    job.message = "running";
+    events.push_back({clock_.NowMillis(), "STARTED",
+                      absl::StrCat("attempt ", job.attempts, " on ", absl::StrJoin(placed, ", "),
+                                   job.borrowing ? " (on quota borrowed from its cohort)" : "")});
+    Persist(job, std::move(events));
   }
-  job.state = JobState::kRunning;
-  job.message = "running";
-  events.push_back({now, "STARTED",
-                    absl::StrCat("attempt ", job.attempts, " on ", absl::StrJoin(placed, ", "),
-                                 job.borrowing ? " (on quota borrowed from its cohort)" : "")});
+  // A cancellation that came while it was starting applies now.
+  if (cancel_after_launch_.erase(id)) CancelOnLoop(id);
+}
+
+void JobService::RollBack(Job& job, const GangLaunch& launch, std::vector<JobEvent>& events) {
+  int64_t now = clock_.NowMillis();
+  // What could not be stopped stays "launching" for the abandon pass to
+  // retry before the job starts anew.
+  std::vector<ReplicaRecord> unstopped;
+  for (int i : launch.unstopped) unstopped.push_back(job.replicas[i]);
+  job.replicas = std::move(unstopped);
+  std::string why =
+      absl::StrCat("replica ", launch.failed_replica, " could not start: ", launch.error.message());
+  if (absl::IsUnavailable(launch.error) || !job.replicas.empty()) {
+    job.message = why;
+    Requeue(job, now + config_.unavailable_retry_ms, events);
+  } else {
+    // Its wait was counted when it was admitted: it was never started.
+    job.state = JobState::kPending;
+    job.queued_since_ms = now;
+    Finish(job, JobState::kFailed, why, events);
+  }
   Persist(job, std::move(events));
 }
 

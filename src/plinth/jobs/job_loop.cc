@@ -19,6 +19,20 @@ std::string RunStatusFor(JobState state) {
                                          : "FAILED";
 }
 
+// A replica whose SIGKILL failed: recorded as killed, it would free its GPUs
+// while it may still run, so it is "stopping" (keeps them) and the kill is
+// retried. Said once, not on every retry.
+void KillFailed(ReplicaRecord& r, const absl::Status& why, int64_t now,
+                std::vector<JobEvent>& events) {
+  if (r.state != "stopping") {
+    events.push_back({now, "WARNING",
+                      absl::StrCat("replica ", r.index, ": SIGKILL failed (", why.message(),
+                                   "); it keeps its resources and the kill is retried")});
+  }
+  r.state = "stopping";
+  r.message = absl::StrCat("SIGKILL failed: ", why.message());
+}
+
 }  // namespace
 
 // "SIGTERM" rather than strsignal()'s "Terminated", as users name them in specs.
@@ -30,10 +44,12 @@ std::string SignalName(int signal) {
   return signal == SIGKILL ? "SIGKILL" : absl::StrCat("signal ", signal);
 }
 
-exec::Executor* JobService::ExecutorFor(const Job& job) const {
-  auto it = executors_.find(job.executor);
+exec::Executor* JobService::ExecutorFor(const std::string& name) const {
+  auto it = executors_.find(name);
   return it == executors_.end() ? nullptr : it->second;
 }
+
+exec::Executor* JobService::ExecutorFor(const Job& job) const { return ExecutorFor(job.executor); }
 
 // A pass at least this often even when nothing changed: reservations and
 // backfill depend on the time.
@@ -44,7 +60,9 @@ void JobService::Tick(bool woken_by_inbox) {
   if (!unsaved_.empty()) RetryUnsaved();
   int64_t now = clock_.NowMillis();
   // Replicas are followed once a tick, not on every wake-up a submission
-  // causes; and only jobs that hold resources have replicas to follow.
+  // or an executor's answer causes; and only jobs that hold resources have
+  // replicas to follow. The polls run on the executors' workers: their
+  // answers come back through the inbox (OnPolled).
   bool exited;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -53,17 +71,15 @@ void JobService::Tick(bool woken_by_inbox) {
   }
   if (!woken_by_inbox || exited || now - last_poll_ms_ >= config_.tick_ms) {
     last_poll_ms_ = now;
-    PollResults polled = PollAllReplicas();
+    StartPolls(nullptr);
+    if (!loop_running_) SettleCalls();  // a test sees the answers within its Tick
     for (Job* held : holding_) {
-      Job& job = *held;
-      if (!HoldsResources(job.state)) continue;
-      std::vector<JobEvent> events;
-      PollReplicas(job, polled, events);
-      if (!events.empty()) Persist(job, std::move(events));
-      Advance(job);
+      if (HoldsResources(held->state)) Advance(*held);  // deadlines
     }
   }
-  now = clock_.NowMillis();  // polling may have taken a while
+  StartAbandons();
+  if (!loop_running_) SettleCalls();
+  now = clock_.NowMillis();
   if (!changed_ && now < next_pass_ms_) return;
   // (Only for the loop thread: a test driving Tick() itself decides when
   // passes run, and a slow machine must not skip one it counts on.)
@@ -79,12 +95,45 @@ void JobService::Tick(bool woken_by_inbox) {
   // record could be orphaned by a restart.
   if (unsaved_.empty()) Schedule();
   ForgetEndedJobs();
+  if (!loop_running_) SettleCalls();
   // Gauges once a second at most; they walk every active job.
   if (now - last_metrics_ms_ >= 1000 || last_pass_cost_ <= std::chrono::milliseconds(5)) {
     PublishMetrics();
     last_metrics_ms_ = now;
   }
   last_pass_end_ = std::chrono::steady_clock::now();
+}
+
+void JobService::CallExecutor(const std::string& executor, const char* call,
+                              std::function<std::function<void()>(exec::Executor&)> work) {
+  auto worker = workers_.find(executor);
+  exec::Executor* target = ExecutorFor(executor);
+  if (worker == workers_.end() || target == nullptr) {
+    spdlog::warn("jobs: no executor '{}' for a {} call", executor, call);
+    return;
+  }
+  ++calls_in_flight_;
+  metrics::Histogram* seconds = &metrics_->executor_call_seconds.WithLabels({executor, call});
+  bool posted = worker->second->Post([this, target, seconds, work = std::move(work)] {
+    auto started = std::chrono::steady_clock::now();
+    std::function<void()> then = work(*target);
+    seconds->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    RunOnLoop([this, then = std::move(then)] {
+      --calls_in_flight_;
+      if (then) then();
+    });
+  });
+  if (!posted) --calls_in_flight_;  // stopping: the answer would never be read
+}
+
+void JobService::SettleCalls() {
+  while (true) {
+    DrainInbox();
+    if (calls_in_flight_ == 0) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !inbox_.empty(); });
+  }
 }
 
 void JobService::ForgetEndedJobs() {
@@ -107,18 +156,49 @@ static bool Followed(const ReplicaRecord& r) {
   return (r.state == "running" || r.state == "stopping") && !r.handle.empty();
 }
 
-JobService::PollResults JobService::PollAllReplicas() {
-  std::map<exec::Executor*, std::vector<std::string>> handles;
+static bool Launching(const Job& job) {
+  for (const ReplicaRecord& r : job.replicas) {
+    if (r.state == "launching") return true;
+  }
+  return false;
+}
+
+bool JobService::Launching(const Job& job) { return jobs::Launching(job); }
+
+void JobService::StartPolls(const std::string* only) {
+  std::map<std::string, std::vector<std::string>> handles;  // by executor
   for (Job* held : holding_) {
-    exec::Executor* executor = ExecutorFor(*held);
-    if (!HoldsResources(held->state) || executor == nullptr) continue;
+    if (!HoldsResources(held->state) || ExecutorFor(*held) == nullptr) continue;
+    if (only && held->executor != *only) continue;
     for (const ReplicaRecord& r : held->replicas) {
-      if (Followed(r)) handles[executor].push_back(r.handle);
+      if (Followed(r)) handles[held->executor].push_back(r.handle);
     }
   }
-  PollResults results;
-  for (auto& [executor, list] : handles) results.merge(executor->PollAll(list));
-  return results;
+  for (auto& [executor, list] : handles) {
+    if (polling_.count(executor)) {
+      repoll_.insert(executor);  // once the poll in flight is answered
+      continue;
+    }
+    polling_.insert(executor);
+    CallExecutor(executor, "poll", [this, executor, list = std::move(list)](exec::Executor& e) {
+      auto polled = std::make_shared<PollResults>(e.PollAll(list));
+      return std::function<void()>([this, executor, polled] { OnPolled(executor, *polled); });
+    });
+  }
+}
+
+void JobService::OnPolled(const std::string& executor, const PollResults& polled) {
+  polling_.erase(executor);
+  for (Job* held : holding_) {
+    Job& job = *held;
+    if (job.executor != executor || !HoldsResources(job.state)) continue;
+    std::vector<JobEvent> events;
+    PollReplicas(job, polled, events);
+    if (events.empty()) continue;
+    Persist(job, std::move(events));
+    Advance(job);
+  }
+  if (repoll_.erase(executor)) StartPolls(&executor);
 }
 
 void JobService::PollReplicas(Job& job, const PollResults& polled, std::vector<JobEvent>& events) {
@@ -153,46 +233,87 @@ void JobService::PollReplicas(Job& job, const PollResults& polled, std::vector<J
   }
 }
 
-bool JobService::KillReplicas(Job& job, std::vector<JobEvent>& events) {
-  exec::Executor* executor = ExecutorFor(job);
-  bool all = true;
-  for (ReplicaRecord& r : job.replicas) {
-    bool live = r.state == "running" || r.state == "stopping";
-    if ((!live && r.state != "lost") || !executor) continue;
-    absl::Status killed = executor->Kill(r.handle);
-    if (!killed.ok() && live) {
-      // Recorded as killed, it would free its GPUs while it may still run.
-      all = false;
-      if (r.state != "stopping") {
-        events.push_back({clock_.NowMillis(), "WARNING",
-                          absl::StrCat("replica ", r.index, ": SIGKILL failed (", killed.message(),
-                                       "); it keeps its resources and the "
-                                       "kill is retried")});
-      }
-      r.state = "stopping";
-      r.message = absl::StrCat("SIGKILL failed: ", killed.message());
-    } else if (live) {
-      r.state = "killed";
-      r.message = "killed by SIGKILL when the job ended";
-    }
-  }
-  return all;
+void JobService::KillReplicas(Job& job, std::vector<int> indices,
+                              std::function<void(Job&, const std::vector<absl::Status>&)> then) {
+  std::vector<std::string> handles;
+  for (int i : indices) handles.push_back(job.replicas[i].handle);
+  CallExecutor(job.executor, "kill",
+               [this, id = job.id, attempt = job.attempts, indices = std::move(indices),
+                handles = std::move(handles), then = std::move(then)](exec::Executor& e) {
+                 auto results = std::make_shared<std::vector<absl::Status>>();
+                 for (const std::string& handle : handles) results->push_back(e.Kill(handle));
+                 return std::function<void()>([this, id, attempt, results, then] {
+                   auto it = active_.find(id);
+                   // Ended meanwhile (its replicas were seen gone): nothing to apply.
+                   if (!then || it == active_.end() || it->second.attempts != attempt ||
+                       !HoldsResources(it->second.state)) {
+                     return;
+                   }
+                   then(it->second, *results);
+                 });
+               });
 }
 
 void JobService::KillAndFinish(Job& job, JobState state, const std::string& message,
                                std::vector<JobEvent>& events) {
-  if (KillReplicas(job, events)) {
+  std::vector<int> live;
+  for (const ReplicaRecord& r : job.replicas) {
+    if ((r.state == "running" || r.state == "stopping" || r.state == "lost") && !r.handle.empty()) {
+      live.push_back(r.index);  // a lost replica's leftovers must go too
+    }
+  }
+  job.state = JobState::kCancelling;  // until the kills are answered
+  job.stop_target = state;
+  job.message = message;
+  job.stop_deadline_ms = kNoDeadline;
+  if (live.empty() || ExecutorFor(job) == nullptr) {
     Finish(job, state, message, events);
     return;
   }
-  job.state = JobState::kCancelling;
-  job.stop_target = state;
-  job.message = message;
-  job.stop_deadline_ms = clock_.NowMillis() + config_.unavailable_retry_ms;
+  std::vector<int> indices = live;
+  KillReplicas(job, std::move(indices),
+               [this, live](Job& job, const std::vector<absl::Status>& results) {
+                 std::vector<JobEvent> events;
+                 bool all = true;
+                 for (size_t k = 0; k < live.size(); ++k) {
+                   ReplicaRecord& r = job.replicas[live[k]];
+                   bool running = r.state == "running" || r.state == "stopping";
+                   if (!running) continue;
+                   if (results[k].ok()) {
+                     r.state = "killed";
+                     r.message = "killed by SIGKILL when the job ended";
+                     continue;
+                   }
+                   all = false;
+                   KillFailed(r, results[k], clock_.NowMillis(), events);
+                 }
+                 if (!all) job.stop_deadline_ms = clock_.NowMillis() + config_.unavailable_retry_ms;
+                 if (!events.empty()) Persist(job, std::move(events));
+                 Advance(job);  // every replica gone: the job reaches its target
+               });
+}
+
+void JobService::SignalReplicas(const Job& job, int signal) {
+  std::vector<std::string> handles;
+  for (const ReplicaRecord& r : job.replicas) {
+    if (r.state == "running") handles.push_back(r.handle);
+  }
+  if (handles.empty() || ExecutorFor(job) == nullptr) return;
+  CallExecutor(job.executor, "signal",
+               [id = job.id, handles = std::move(handles), signal](exec::Executor& e) {
+                 for (const std::string& handle : handles) {
+                   absl::Status status = e.Signal(handle, signal);
+                   if (!status.ok())
+                     spdlog::warn("jobs: signal to job {}: {}", id, status.ToString());
+                 }
+                 return std::function<void()>();
+               });
 }
 
 // Moves a job that holds resources along, from what its replicas did.
 void JobService::Advance(Job& job) {
+  // A launch in flight is answered first (OnLaunched); so is a kill.
+  if (Launching(job)) return;
   int64_t now = clock_.NowMillis();
   int running = 0, succeeded = 0;
   const ReplicaRecord* failed = nullptr;
@@ -219,9 +340,9 @@ void JobService::Advance(Job& job) {
     } else if (failed || lost) {
       const ReplicaRecord& bad = failed ? *failed : *lost;
       std::string what = absl::StrCat("replica ", bad.index, " ", bad.message);
-      if (lost) {
+      if (lost && !lost->handle.empty()) {
         // Whatever the lost replica left behind must not keep running.
-        (void)ExecutorFor(job)->Kill(lost->handle);
+        KillReplicas(job, {lost->index}, nullptr);
       }
       if (lost && !failed && !config_.requeue_lost) {
         KillAndFinish(job, JobState::kFailed, what + "; lost replicas are not requeued", events);
@@ -261,31 +382,41 @@ void JobService::Advance(Job& job) {
       Finish(job, job.stop_target, job.message, events);
     }
   } else if (now >= job.stop_deadline_ms) {
-    bool retry = false;
-    for (ReplicaRecord& r : job.replicas) {
-      if (r.state != "running" && r.state != "stopping") continue;
-      absl::Status killed = ExecutorFor(job)->Kill(r.handle);
-      if (killed.ok()) {
-        // A replica whose earlier kill failed is followed to its end again.
-        if (r.state == "stopping") r.state = "running";
-      } else {
-        if (r.state != "stopping") {
-          events.push_back({now, "WARNING",
-                            absl::StrCat("replica ", r.index, ": SIGKILL failed (",
-                                         killed.message(), "); retrying")});
-        }
-        r.state = "stopping";
-        r.message = absl::StrCat("SIGKILL failed: ", killed.message());
-        retry = true;
+    // The grace period is over: SIGKILL what still runs.
+    std::vector<int> live;
+    for (const ReplicaRecord& r : job.replicas) {
+      if ((r.state == "running" || r.state == "stopping") && !r.handle.empty()) {
+        live.push_back(r.index);
       }
     }
-    job.stop_deadline_ms = retry ? now + config_.unavailable_retry_ms : kNoDeadline;
-    if (!retry) {
-      events.push_back(
-          {now, "KILLED",
-           absl::StrCat(running, " replica(s) still running after the grace period of ",
-                        job.spec.grace_period_s, " s; sent SIGKILL")});
-    }
+    job.stop_deadline_ms = kNoDeadline;  // until the kills are answered
+    std::vector<int> indices = live;
+    KillReplicas(
+        job, std::move(indices),
+        [this, live, running](Job& job, const std::vector<absl::Status>& results) {
+          int64_t now = clock_.NowMillis();
+          std::vector<JobEvent> events;
+          bool retry = false;
+          for (size_t k = 0; k < live.size(); ++k) {
+            ReplicaRecord& r = job.replicas[live[k]];
+            if (r.state != "running" && r.state != "stopping") continue;  // exited
+            if (results[k].ok()) {
+              // A replica whose earlier kill failed is followed to its end again.
+              if (r.state == "stopping") r.state = "running";
+              continue;
+            }
+            KillFailed(r, results[k], now, events);
+            retry = true;
+          }
+          job.stop_deadline_ms = retry ? now + config_.unavailable_retry_ms : kNoDeadline;
+          if (!retry) {
+            events.push_back(
+                {now, "KILLED",
+                 absl::StrCat(running, " replica(s) still running after the grace period of ",
+                              job.spec.grace_period_s, " s; sent SIGKILL")});
+          }
+          Persist(job, std::move(events));
+        });
   }
   if (!events.empty()) Persist(job, std::move(events));
 }
@@ -293,12 +424,7 @@ void JobService::Advance(Job& job) {
 void JobService::BeginStop(Job& job, JobState stopping, JobState target, int signal,
                            int64_t grace_s, const std::string& message,
                            std::vector<JobEvent>& events) {
-  exec::Executor* executor = ExecutorFor(job);
-  for (const ReplicaRecord& r : job.replicas) {
-    if (r.state != "running" || !executor) continue;
-    absl::Status status = executor->Signal(r.handle, signal);
-    if (!status.ok()) spdlog::warn("jobs: signal to job {}: {}", job.id, status.ToString());
-  }
+  SignalReplicas(job, signal);
   job.state = stopping;
   job.stop_target = target;
   job.stop_deadline_ms = clock_.NowMillis() + grace_s * 1000;
@@ -371,8 +497,12 @@ void JobService::Requeue(Job& job, int64_t not_before, std::vector<JobEvent>& ev
 
 void JobService::CancelOnLoop(const std::string& id) {
   auto it = active_.find(id);
-  if (it == active_.end()) return;  // it ended meanwhile
+  if (it == active_.end() || IsTerminal(it->second.state)) return;  // it ended meanwhile
   Job& job = it->second;
+  if (job.state == JobState::kRunning && Launching(job)) {
+    cancel_after_launch_.insert(id);  // applied once the launch is answered
+    return;
+  }
   std::vector<JobEvent> events;
   if (job.state == JobState::kPending) {
     Finish(job, JobState::kCancelled, "cancelled while pending", events);
@@ -411,9 +541,8 @@ void JobService::Schedule() {
       r.preempted_for = job.preempted_for;
       snapshot.running.push_back(std::move(r));
     } else if (job.state == JobState::kPending && job.not_before_ms <= now) {
-      if (std::any_of(job.replicas.begin(), job.replicas.end(), launching) &&
-          !AbandonInterruptedLaunch(job)) {
-        continue;  // an earlier attempt may still run somewhere: not yet
+      if (std::any_of(job.replicas.begin(), job.replicas.end(), launching)) {
+        continue;  // an earlier attempt may still run somewhere: not yet (StartAbandons)
       }
       snapshot.pending.push_back(ToRequest(job));
     } else if (job.state == JobState::kPending) {
@@ -438,6 +567,7 @@ void JobService::Schedule() {
     auto it = active_.find(p.victim_id);
     if (it == active_.end() || it->second.state != JobState::kRunning) continue;
     Job& victim = it->second;
+    if (Launching(victim)) continue;  // preempted once it has started, in a later pass
     std::vector<JobEvent> events;
     victim.preempted_for = p.preemptor_id;
     BeginStop(victim, JobState::kPreempting, JobState::kPending,

@@ -32,6 +32,14 @@ JobService::Metrics::Metrics(metrics::Registry* r)
               .WithLabels({})),
       wait_seconds(r->AddHistogram("plinth_job_wait_seconds",
                                    "Time from queueing to start, per queue.", {"queue"},
-                                   WaitBuckets())) {}
+                                   WaitBuckets())),
+      executor_call_seconds(r->AddHistogram(
+          "plinth_executor_call_seconds",
+          "Duration of one executor call (launch, poll, signal, kill, abandon) on its worker.",
+          {"executor", "call"})),
+      executor_backlog(r->AddGauge("plinth_executor_backlog",
+                                   "Executor calls queued or running on the executor's worker "
+                                   "(a backend that hangs makes it grow).",
+                                   {"executor"})) {}
 
 }  // namespace plinth::jobs

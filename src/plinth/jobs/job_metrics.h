@@ -19,7 +19,9 @@ struct JobService::Metrics {
   metrics::Family<metrics::Counter>& gpu_seconds;   // team, queue
   metrics::Family<metrics::Counter>& finished;      // queue, state
   metrics::Histogram& pass_seconds;
-  metrics::Family<metrics::Histogram>& wait_seconds;  // queue
+  metrics::Family<metrics::Histogram>& wait_seconds;           // queue
+  metrics::Family<metrics::Histogram>& executor_call_seconds;  // executor, call
+  metrics::Family<metrics::Gauge>& executor_backlog;           // executor
 };
 
 }  // namespace plinth::jobs

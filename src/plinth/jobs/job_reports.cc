@@ -13,6 +13,9 @@ Json QuotaValue(double v) { return std::isinf(v) ? Json(nullptr) : Json(v); }
 }  // namespace
 
 void JobService::PublishMetrics() {
+  for (const auto& [name, worker] : workers_) {
+    metrics_->executor_backlog.WithLabels({name}).Set(static_cast<double>(worker->Backlog()));
+  }
   std::map<std::string, double> totals;
   for (const gpu::Node& node : nodes_) {
     for (const gpu::Gpu& g : node.gpus) totals[g.model] += 1;

@@ -25,6 +25,24 @@ std::string Gpus(double amount) {
                                                 : absl::StrCat(amount);
 }
 
+std::vector<absl::Status> AbandonLaunching(exec::Executor* executor,
+                                           const std::vector<std::string>& log_dirs) {
+  std::vector<absl::Status> out;
+  for (const std::string& dir : log_dirs) {
+    out.push_back(executor ? executor->Abandon(dir)
+                           : absl::FailedPreconditionError("no such executor"));
+  }
+  return out;
+}
+
+std::vector<std::string> LaunchingDirs(const Job& job) {
+  std::vector<std::string> dirs;
+  for (const ReplicaRecord& r : job.replicas) {
+    if (r.state == "launching") dirs.push_back(r.log_dir);
+  }
+  return dirs;
+}
+
 }  // namespace
 
 JobService::JobService(JobStore& store, gpu::GpuSource& gpus,
@@ -40,7 +58,11 @@ JobService::JobService(JobStore& store, gpu::GpuSource& gpus,
       clock_(clock),
       config_(std::move(config)),
       scheduler_(config_.scheduler),
-      metrics_(std::make_unique<Metrics>(metrics)) {}
+      metrics_(std::make_unique<Metrics>(metrics)) {
+  for (const auto& [name, executor] : executors_) {
+    workers_.emplace(name, std::make_unique<SerialWorker>("exec-" + name));
+  }
+}
 
 JobService::~JobService() { Stop(); }
 
@@ -104,7 +126,13 @@ absl::Status JobService::Recover() {
       Persist(job, {{clock_.NowMillis(), "REATTACHING",
                      "server restarted; following the job's replicas again"}});
     } else if (job.state == JobState::kPending) {
-      (void)AbandonInterruptedLaunch(job);
+      std::vector<std::string> dirs = LaunchingDirs(job);
+      if (!dirs.empty()) ApplyAbandon(job, AbandonLaunching(ExecutorFor(job), dirs));
+    }
+    if (HoldsResources(job.state) && job.state != JobState::kRunning &&
+        job.stop_deadline_ms == INT64_MAX) {
+      // Its SIGKILL may not have been sent before the server stopped: again.
+      job.stop_deadline_ms = clock_.NowMillis();
     }
     active_[job.id] = std::move(job);
   }
@@ -115,18 +143,46 @@ absl::Status JobService::Recover() {
 
 // A pending job with replicas still "launching" was being started when the
 // server died (or a failed launch could not stop what it had started):
-// stop whatever of it did start, since its handles were never recorded.
-// Returns whether none is left; a replica the executor cannot reach yet
-// stays "launching" and the job waits unavailable_retry_ms to try again,
-// so a new attempt never runs beside an unseen earlier one.
-bool JobService::AbandonInterruptedLaunch(Job& job) {
-  exec::Executor* executor = ExecutorFor(job);
+// whatever of it did start must be stopped, since its handles were never
+// recorded, before it starts anew. At start this runs here and now; after
+// that, on the executor's worker (StartAbandons).
+void JobService::StartAbandons() {
+  int64_t now = clock_.NowMillis();
+  for (auto& [id, job] : active_) {
+    if (job.state != JobState::kPending || job.not_before_ms > now || abandoning_.count(id)) {
+      continue;
+    }
+    std::vector<std::string> dirs = LaunchingDirs(job);
+    if (dirs.empty()) continue;
+    if (ExecutorFor(job) == nullptr) {
+      ApplyAbandon(job, AbandonLaunching(nullptr, dirs));
+      continue;
+    }
+    abandoning_.insert(id);
+    CallExecutor(
+        job.executor, "abandon", [this, id = id, dirs = std::move(dirs)](exec::Executor& e) {
+          auto results = std::make_shared<std::vector<absl::Status>>(AbandonLaunching(&e, dirs));
+          return std::function<void()>([this, id, results] {
+            abandoning_.erase(id);
+            auto it = active_.find(id);
+            if (it == active_.end() || it->second.state != JobState::kPending) return;
+            ApplyAbandon(it->second, *results);
+          });
+        });
+  }
+}
+
+// Records what stopping the "launching" replicas achieved (one status per
+// such replica, in order). A replica the executor cannot reach yet stays
+// "launching" and the job waits unavailable_retry_ms to try again, so a new
+// attempt never runs beside an unseen earlier one.
+void JobService::ApplyAbandon(Job& job, const std::vector<absl::Status>& results) {
   int64_t now = clock_.NowMillis();
   int stopped = 0, left = 0;
+  size_t k = 0;
   for (ReplicaRecord& r : job.replicas) {
-    if (r.state != "launching") continue;
-    absl::Status status =
-        executor ? executor->Abandon(r.log_dir) : absl::FailedPreconditionError("no such executor");
+    if (r.state != "launching" || k >= results.size()) continue;
+    const absl::Status& status = results[k++];
     if (!status.ok()) {
       spdlog::warn("jobs: cannot stop replica {} of job {} in {}: {}", r.index, job.id, r.log_dir,
                    status.ToString());
@@ -137,7 +193,8 @@ bool JobService::AbandonInterruptedLaunch(Job& job) {
     r.message = "stopped: its launch was never recorded";
     ++stopped;
   }
-  if (stopped == 0 && left == 0) return true;
+  if (stopped == 0 && left == 0) return;
+  changed_ = true;
   job.queued_since_ms = now;
   job.allocation = {};
   job.borrowing = false;
@@ -157,7 +214,6 @@ bool JobService::AbandonInterruptedLaunch(Job& job) {
                                    "back in the queue")});
   }
   Persist(job, std::move(events));
-  return left == 0;
 }
 
 void JobService::Start() {
@@ -197,6 +253,10 @@ void JobService::Stop() {
   }
   wake_.notify_all();
   if (loop_.joinable()) loop_.join();
+  // A call in progress finishes (each is bounded by its executor's
+  // timeouts); queued ones are dropped: a launch not answered stays on
+  // record as "launching" and is stopped at the next start.
+  for (auto& [name, worker] : workers_) worker->Shutdown();
 }
 
 void JobService::RunOnLoop(std::function<void()> fn) {
@@ -409,7 +469,7 @@ absl::StatusOr<Job> JobService::Cancel(const http::Principal& who, const std::st
   // Recorded for the loop, answered at once: an HTTP worker never waits on
   // the loop (it may be busy launching or polling replicas).
   RunOnLoop([this, id]() { CancelOnLoop(id); });
-  if (!loop_.joinable()) DrainInbox();  // tests drive the loop themselves
+  if (!loop_running_) SettleCalls();  // tests drive the loop themselves
   job.state = JobState::kCancelling;
   job.stop_target = JobState::kCancelled;
   job.message = "cancel requested";

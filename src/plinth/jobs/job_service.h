@@ -5,8 +5,11 @@
 // Threading: one loop thread owns every active job and makes every state
 // change (Tick). Request threads validate and persist new jobs, then hand
 // them and any cancellation to the loop through an inbox; reads go to the
-// store, which always has the latest state. Tests drive Tick() themselves
-// with a FakeClock instead of starting the thread.
+// store, which always has the latest state. The loop never calls an
+// executor itself: each executor has a worker thread that runs its calls
+// (launch, poll, signal, kill) and posts the answers to the same inbox, so
+// a backend that hangs delays only its own jobs. Tests drive Tick()
+// themselves with a FakeClock instead of starting the thread.
 #pragma once
 
 #include <chrono>
@@ -17,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -27,6 +31,7 @@
 #include "plinth/common/clock.h"
 #include "plinth/common/event_bus.h"
 #include "plinth/common/json.h"
+#include "plinth/common/serial_worker.h"
 #include "plinth/exec/executor.h"
 #include "plinth/exec/job_user.h"
 #include "plinth/gpu/gpu_source.h"
@@ -34,6 +39,7 @@
 #include "plinth/jobs/job.h"
 #include "plinth/jobs/job_credentials.h"
 #include "plinth/jobs/job_store.h"
+#include "plinth/jobs/launch_plan.h"
 #include "plinth/jobs/run_tracker.h"
 #include "plinth/metrics/registry.h"
 #include "plinth/sched/scheduler.h"
@@ -123,7 +129,10 @@ class JobService {
     std::function<void()> run;  // executed on the loop thread
   };
   absl::Status Recover();
-  bool AbandonInterruptedLaunch(Job& job);
+  // Stops what an interrupted launch may have started ("launching"
+  // replicas of pending jobs), on the executors' workers.
+  void StartAbandons();
+  void ApplyAbandon(Job& job, const std::vector<absl::Status>& results);
   absl::Status ResolveSpec(const http::Principal& who, JobSpec& spec, int* priority) const;
   absl::Status CheckFeasible(const JobSpec& spec, int priority) const;
   absl::StatusOr<Job> GetAuthorized(const http::Principal& who, const std::string& id);
@@ -131,28 +140,54 @@ class JobService {
 
   // Loop-thread helpers (job_loop.cc, job_launch.cc).
   bool DrainInbox();  // whether there was anything
+
+  // Executor calls never run on the loop: `work` runs on the executor's
+  // worker (one per executor, so a hung backend holds up its own calls
+  // only) and returns what then runs on the loop, through the inbox.
+  // `call` names it in plinth_executor_call_seconds.
+  void CallExecutor(const std::string& executor, const char* call,
+                    std::function<std::function<void()>(exec::Executor&)> work);
+  // Tests drive Tick() without a loop thread: this waits for every call in
+  // flight and applies its answer, so a Tick ends where it used to.
+  void SettleCalls();
+
   // Every followed replica's state, one PollAll per executor (one squeue
-  // for all Slurm jobs), by handle.
+  // for all Slurm jobs), answered in OnPolled. A poll asked for while one
+  // of the same executor is in flight runs when that one is answered.
   using PollResults = std::map<std::string, absl::StatusOr<exec::ReplicaStatus>>;
-  PollResults PollAllReplicas();
+  void StartPolls(const std::string* only_executor);
+  void OnPolled(const std::string& executor, const PollResults& polled);
   void PollReplicas(Job& job, const PollResults& polled, std::vector<JobEvent>& events);
   void Advance(Job& job);
   void Schedule();
   void ForgetEndedJobs();  // drops ended jobs from active_, rebuilds holding_
+
+  // Starting an admitted job: the attempt's bookkeeping, RecordIntent, then
+  // LaunchGang on the executor's worker; OnLaunched records the outcome
+  // (STARTED, or RollBack: requeued, or failed for a spec that cannot run).
+  // Until then the job holds its allocation and every other change to it
+  // (a cancellation, a preemption) waits.
   void Launch(Job& job, const sched::Admission& admission);
+  absl::Status RecordIntent(Job& job, const std::vector<JobEvent>& events);
+  void OnLaunched(const std::string& id, int attempt, GangLaunch launch);
+  void RollBack(Job& job, const GangLaunch& launch, std::vector<JobEvent>& events);
+  static bool Launching(const Job& job);  // a replica's launch is not answered yet
   // The user the job's local replicas run as; an error leaves the job to be
   // retried (every UID taken) or failed (a team user that does not exist).
   absl::Status ChooseJobUser(Job& job);
+
   void BeginStop(Job& job, JobState stopping, JobState target, int signal, int64_t grace_s,
                  const std::string& message, std::vector<JobEvent>& events);
+  void SignalReplicas(const Job& job, int signal);
   void Finish(Job& job, JobState state, const std::string& message, std::vector<JobEvent>& events);
-  // SIGKILLs every replica still running (and a lost replica's leftovers).
-  // A replica whose kill fails becomes "stopping" and keeps its resources;
-  // returns false when one did.
-  bool KillReplicas(Job& job, std::vector<JobEvent>& events);
-  // Kills the replicas, then Finish; if a kill failed, the job stays
-  // CANCELLING (holding its GPUs) with `state` as its target, and the kill
-  // is retried until it succeeds or the executor reports the replica gone.
+  // SIGKILLs the replicas `indices` on the executor's worker; `then` gets
+  // one status per replica, on the loop, unless the job ended meanwhile.
+  void KillReplicas(Job& job, std::vector<int> indices,
+                    std::function<void(Job&, const std::vector<absl::Status>&)> then);
+  // Kills the replicas, then Finish. Until the kills are answered the job
+  // is CANCELLING with `state` as its target; a replica whose kill failed
+  // becomes "stopping" and keeps its resources, and the kill is retried
+  // until it succeeds or the executor reports the replica gone.
   void KillAndFinish(Job& job, JobState state, const std::string& message,
                      std::vector<JobEvent>& events);
   void Requeue(Job& job, int64_t not_before, std::vector<JobEvent>& events);
@@ -164,6 +199,7 @@ class JobService {
   void RetryUnsaved();
   void CancelOnLoop(const std::string& id);
   exec::Executor* ExecutorFor(const Job& job) const;
+  exec::Executor* ExecutorFor(const std::string& name) const;
   void PublishMetrics();
   sched::JobRequest ToRequest(const Job& job) const;
 
@@ -199,6 +235,15 @@ class JobService {
   // Jobs whose latest state the store refused, with the events not yet
   // written; retried every tick (RetryUnsaved).
   std::map<std::string, std::vector<JobEvent>> unsaved_;
+  // Executor calls: posted and not yet answered on the loop; executors
+  // with a poll in flight, and those polled again once it is answered;
+  // jobs whose interrupted launch is being stopped; the events of a launch
+  // in flight (written with its outcome); cancellations that wait for one.
+  int calls_in_flight_ = 0;
+  std::set<std::string> polling_, repoll_, abandoning_;
+  std::map<std::string, std::vector<JobEvent>> pending_events_;
+  std::set<std::string> cancel_after_launch_;
+  std::map<std::string, std::unique_ptr<SerialWorker>> workers_;  // by executor
 
   // Shared with request threads.
   mutable std::mutex mu_;

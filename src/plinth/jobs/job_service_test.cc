@@ -6,6 +6,7 @@
 #include <csignal>
 #include <functional>
 #include <optional>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -763,6 +764,96 @@ TEST_F(JobServiceTest, InventoryShowsHolders) {
   }
   EXPECT_TRUE(found);
   EXPECT_THAT(registry_->Expose(), HasSubstr("plinth_gpus_allocated{model=\"H100-80GB\"} 0.5"));
+}
+
+// Issue 9: the loop never waits on an executor. A backend whose every call
+// hangs (a slurmctld that does not answer) holds up its own jobs only:
+// local jobs start and finish meanwhile, and a cancel returns at once.
+class GatedExecutor final : public exec::Executor {
+ public:
+  explicit GatedExecutor(std::string name) : name_(std::move(name)) {}
+  std::string Name() const override { return name_; }
+  absl::StatusOr<std::string> Launch(const exec::LaunchSpec& spec) override {
+    Gate();
+    std::lock_guard<std::mutex> lock(mu_);
+    ++launches_;
+    return spec.job_id + "/" + std::to_string(spec.replica);
+  }
+  absl::StatusOr<exec::ReplicaStatus> Poll(const std::string&) override {
+    Gate();
+    // Every replica ends at its first poll.
+    return exec::ReplicaStatus{exec::ReplicaState::kSucceeded, 0, 0, "exited with code 0"};
+  }
+  absl::Status Signal(const std::string&, int) override { return Gate(), absl::OkStatus(); }
+  absl::Status Kill(const std::string&) override { return Gate(), absl::OkStatus(); }
+  absl::Status Abandon(const std::string&) override { return Gate(), absl::OkStatus(); }
+
+  void Hang() {
+    std::lock_guard<std::mutex> lock(mu_);
+    hung_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      hung_ = false;
+    }
+    released_.notify_all();
+  }
+  int launches() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return launches_;
+  }
+
+ private:
+  void Gate() {
+    std::unique_lock<std::mutex> lock(mu_);
+    released_.wait(lock, [this] { return !hung_; });
+  }
+  const std::string name_;
+  std::mutex mu_;
+  std::condition_variable released_;
+  bool hung_ = false;
+  int launches_ = 0;
+};
+
+TEST_F(JobServiceTest, AHungExecutorHoldsUpOnlyItsOwnJobs) {
+  GatedExecutor local("local"), slurm("slurm");
+  service_.reset();
+  auto created = JobService::Create(*store_, *gpus_, {{"local", &local}, {"slurm", &slurm}}, &runs_,
+                                    clock_, config_, registry_.get(), &credentials_);
+  ASSERT_TRUE(created.ok()) << created.status();
+  service_ = std::move(*created);
+  service_->Start();
+  slurm.Hang();
+  JobSpec on_slurm = Spec(1);
+  on_slurm.executor = "slurm";
+  Job stuck = Submit(on_slurm);
+  auto wait_for = [&](const std::string& id, JobState state) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (Get(id).state != state) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  };
+  for (int i = 0; i < 3; ++i) {
+    Job quick = Submit(Spec(1));
+    EXPECT_TRUE(wait_for(quick.id, JobState::kSucceeded))
+        << "a local job waited on the hung executor: " << StateName(Get(quick.id).state);
+  }
+  EXPECT_EQ(Get(stuck.id).state, JobState::kPending);  // its launch is not answered
+  EXPECT_EQ(slurm.launches(), 0);
+  auto before = std::chrono::steady_clock::now();
+  absl::StatusOr<Job> cancelled = service_->Cancel(Admin(), stuck.id);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(1));
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->state, JobState::kCancelling);
+  EXPECT_THAT(registry_->Expose(), HasSubstr("plinth_executor_backlog{executor=\"slurm\"} 1"));
+
+  slurm.Release();  // the launch is answered; the cancel waiting for it applies
+  EXPECT_TRUE(wait_for(stuck.id, JobState::kCancelled)) << StateName(Get(stuck.id).state);
+  EXPECT_EQ(slurm.launches(), 1);
+  service_->Stop();
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ as {"argv": [...], "stdin": ...}. Files in the state folder change behaviour:
   slow_delete   a foreground delete only marks the object (deletionTimestamp)
 Pod logs are read from logs/<ns>/<job name>.log.
 Implements: apply -f FILE|- [-o json], get KIND NAME -o json,
-get pods -l k=v -o json, delete KIND NAME|-l k=v [flags], logs job/NAME,
+get pods|jobs -l k=v|k -o json, delete KIND NAME|-l k=v [flags], logs job/NAME,
 exec job/NAME -- CMD.
 """
 import json
@@ -54,7 +54,8 @@ def list_objects(state, ns, kind, selector):
             if name.endswith(".json"):
                 obj = load(os.path.join(folder, name))
                 labels = obj.get("metadata", {}).get("labels", {})
-                if all(labels.get(k) == v for k, v in selector.items()):
+                if all((k in labels) if v is None else labels.get(k) == v
+                       for k, v in selector.items()):
                     items.append(obj)
     return items
 
@@ -62,8 +63,8 @@ def list_objects(state, ns, kind, selector):
 def parse_selector(text):
     out = {}
     for part in text.split(","):
-        key, _, value = part.partition("=")
-        out[key] = value
+        key, eq, value = part.partition("=")
+        out[key] = value if eq else None  # "key" alone: the label exists
     return out
 
 
