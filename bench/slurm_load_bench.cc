@@ -156,8 +156,7 @@ int Main(int argc, char** argv) {
   std::string hang_flag = busy_home.path() + "/hang";
   WriteStandIns(bin, hang_flag);
   std::string config = busy_home.path() + "/plinth.yaml";
-  std::ofstream(config) << "executors:\n  slurm: {bin_dir: " << bin
-                        << ", command_timeout_s: 60}\n";
+  std::ofstream(config) << "executors:\n  slurm: {bin_dir: " << bin << ", command_timeout_s: 60}\n";
   ServerProcess idle_server(plinth, idle_home.path(), idle_home.path() + "/server.log");
   ServerProcess busy_server(plinth, busy_home.path(), busy_home.path() + "/server.log",
                             {"--config", config});
@@ -165,9 +164,8 @@ int Main(int argc, char** argv) {
 
   std::vector<std::string> ids;
   for (int64_t i = 0; i < jobs; ++i) {
-    ids.push_back(Submit(*busy.conn, {{"name", "held"},
-                                      {"executor", "slurm"},
-                                      {"command", {"sleep", "600"}}}));
+    ids.push_back(Submit(*busy.conn,
+                         {{"name", "held"}, {"executor", "slurm"}, {"command", {"sleep", "600"}}}));
   }
   for (const std::string& id : ids) WaitForState(*busy.conn, id, "RUNNING");
   for (int64_t i = 0; i < block; ++i) idle.LogBatch(), busy.LogBatch();  // warm-up

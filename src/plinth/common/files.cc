@@ -3,13 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "plinth/common/ids.h"
 #include "plinth/common/storage.h"
 #include "plinth/common/text.h"
 
@@ -62,8 +62,12 @@ absl::Status WriteFileAtomic(const fs::path& path, const std::string& data, Dura
     return absl::InternalError(
         absl::StrCat("cannot create folder ", path.parent_path().string(), ": ", ec.message()));
   }
+  // Unique on this machine (pid, then a counter), which is all a temporary
+  // name needs: no random bytes, so a small program such as the shim never
+  // loads and configures a crypto library to write a file.
+  static std::atomic<uint64_t> next_tmp{0};
   fs::path tmp = path;
-  tmp += absl::StrCat(".tmp-", RandomHex(6));
+  tmp += absl::StrCat(".tmp-", ::getpid(), "-", next_tmp.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     if (errno == ENOSPC) return DiskFullError(path.parent_path(), "the server's data folder");

@@ -95,6 +95,21 @@ void ReapIfOurZombie(pid_t pid, uint64_t start_time) {
 
 std::vector<pid_t> ChildrenOf(pid_t parent) {
   std::vector<pid_t> out;
+  // The kernel's list for the main thread (where a single-threaded
+  // subreaper's adopted orphans go) costs one read; the /proc scan below,
+  // one per process on the machine, is for kernels without it.
+  if (auto listed = ReadFile(absl::StrCat("/proc/", parent, "/task/", parent, "/children"));
+      listed.ok()) {
+    for (absl::string_view word : absl::StrSplit(*listed, ' ', absl::SkipWhitespace())) {
+      int pid = 0;
+      if (!absl::SimpleAtoi(word, &pid)) continue;
+      auto st = ReadProcStat(pid);
+      if (st && st->ppid == parent && st->state != 'Z') out.push_back(pid);
+    }
+    // The list may miss a child forked meanwhile (proc(5)): an empty one is
+    // checked against the scan.
+    if (!out.empty()) return out;
+  }
   DIR* dir = ::opendir("/proc");
   if (dir == nullptr) return out;
   while (struct dirent* entry = ::readdir(dir)) {

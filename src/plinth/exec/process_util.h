@@ -47,7 +47,8 @@ bool WaitForExit(pid_t pid, uint64_t start_time, int64_t timeout_ms);
 // process that reused the pid.
 void ReapIfOurZombie(pid_t pid, uint64_t start_time);
 
-// Pids of the live children of `parent` (from a /proc scan).
+// Pids of the live children of `parent`'s main thread (from
+// /proc/<pid>/task/<pid>/children, else a scan of /proc).
 std::vector<pid_t> ChildrenOf(pid_t parent);
 
 // "SIGKILL" for 9, "signal 42" for names it does not know.

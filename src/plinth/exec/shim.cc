@@ -108,9 +108,13 @@ void KillLeftovers(const std::string& cgroup, const sigset_t& sigchld) {
   auto deadline = SteadyClock::now() + kCleanupLimit;
   while (true) {
     int status;
-    while (::waitpid(-1, &status, WNOHANG) > 0) {
+    pid_t reaped;
+    while ((reaped = ::waitpid(-1, &status, WNOHANG)) > 0) {
     }
-    std::vector<pid_t> children = ChildrenOf(::getpid());
+    // No child at all (the usual case): nothing was orphaned, and reading
+    // every process's /proc entry to find our children is skipped.
+    std::vector<pid_t> children;
+    if (!(reaped < 0 && errno == ECHILD)) children = ChildrenOf(::getpid());
     std::vector<pid_t> in_cgroup = CgroupPids(cgroup);
     if (children.empty() && in_cgroup.empty()) return;
     if (SteadyClock::now() > deadline) {
