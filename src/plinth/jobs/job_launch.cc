@@ -142,7 +142,7 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
     Persist(job, std::move(events));
     return;
   }
-  if (absl::Status intent = RecordIntent(job, events); !intent.ok()) {
+  if (absl::Status intent = RecordIntent(job); !intent.ok()) {
     // Without this record a crash could orphan what starts: start nothing.
     job.replicas.clear();
     job.message = absl::StrCat("cannot record the launch: ", intent.message());
@@ -169,7 +169,7 @@ void JobService::Launch(Job& job, const sched::Admission& admission) {
                });
 }
 
-absl::Status JobService::RecordIntent(Job& job, const std::vector<JobEvent>& events) {
+absl::Status JobService::RecordIntent(Job& job) {
   std::string attempt_dir = absl::StrCat(config_.jobs_dir, "/", job.id, "/", job.attempts);
   job.replicas.clear();
   for (int i = 0; i < static_cast<int>(job.allocation.replicas.size()); ++i) {

@@ -168,7 +168,7 @@ class JobService {
   // Until then the job holds its allocation and every other change to it
   // (a cancellation, a preemption) waits.
   void Launch(Job& job, const sched::Admission& admission);
-  absl::Status RecordIntent(Job& job, const std::vector<JobEvent>& events);
+  absl::Status RecordIntent(Job& job);
   void OnLaunched(const std::string& id, int attempt, GangLaunch launch);
   void RollBack(Job& job, const GangLaunch& launch, std::vector<JobEvent>& events);
   static bool Launching(const Job& job);  // a replica's launch is not answered yet

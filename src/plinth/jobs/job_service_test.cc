@@ -818,9 +818,19 @@ class GatedExecutor final : public exec::Executor {
 
 TEST_F(JobServiceTest, AHungExecutorHoldsUpOnlyItsOwnJobs) {
   GatedExecutor local("local"), slurm("slurm");
+  // Job states as the service publishes them, waited for without polling.
+  EventBus bus;
+  std::mutex mu;
+  std::condition_variable changed;
+  std::map<std::string, std::string> states;
+  auto subscription = bus.Subscribe({"jobs/*"}, [&](const BusEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    states[e.data["id"].get<std::string>()] = e.data["state"].get<std::string>();
+    changed.notify_all();
+  });
   service_.reset();
   auto created = JobService::Create(*store_, *gpus_, {{"local", &local}, {"slurm", &slurm}}, &runs_,
-                                    clock_, config_, registry_.get(), &credentials_);
+                                    clock_, config_, registry_.get(), &credentials_, &bus);
   ASSERT_TRUE(created.ok()) << created.status();
   service_ = std::move(*created);
   service_->Start();
@@ -829,12 +839,9 @@ TEST_F(JobServiceTest, AHungExecutorHoldsUpOnlyItsOwnJobs) {
   on_slurm.executor = "slurm";
   Job stuck = Submit(on_slurm);
   auto wait_for = [&](const std::string& id, JobState state) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (Get(id).state != state) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
+    std::unique_lock<std::mutex> lock(mu);
+    return changed.wait_for(lock, std::chrono::seconds(20),
+                            [&] { return states[id] == StateName(state); });
   };
   for (int i = 0; i < 3; ++i) {
     Job quick = Submit(Spec(1));
