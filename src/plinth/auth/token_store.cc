@@ -1,12 +1,16 @@
 #include "plinth/auth/token_store.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/ids.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/db/migrations.h"
+#include "plinth/db/pg_cluster.h"
 
 namespace plinth::auth {
 namespace {
@@ -134,13 +138,14 @@ absl::StatusOr<CreatedToken> TokenStore::Insert(const std::string& name, const s
             "create an admin token first (--role admin)"));
       }
     }
-    return s
-        .Execute(
-            "INSERT INTO api_tokens (token_id, name, team, role, secret_sha256, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            {created.token.id, name, team, role, Sha256Hex(created.secret),
-             created.token.created_at})
-        .status();
+    RETURN_IF_ERROR(
+        s.Execute("INSERT INTO api_tokens (token_id, name, team, role, secret_sha256, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?)",
+                  {created.token.id, name, team, role, Sha256Hex(created.secret),
+                   created.token.created_at})
+            .status());
+    // Other servers learn that tokens exist (no more anonymous access there).
+    return db::Notify(s, kChannel, "created");
   }));
   std::lock_guard lock(mu_);
   has_tokens_ = true;
@@ -173,34 +178,80 @@ absl::Status TokenStore::RevokeToken(const std::string& id) {
           "this is the last admin token: revoking it would leave the other tokens without an "
           "admin; create another admin token first");
     }
+    RETURN_IF_ERROR(db::Notify(s, kChannel, "revoked " + id));
     return s.Execute("DELETE FROM api_tokens WHERE token_id = ?", {id}).status();
   }));
-  {
-    std::lock_guard lock(mu_);
-    cache_.clear();
-  }
-  return RefreshHasTokens();
+  Forget({id});
+  return absl::OkStatus();
 }
 
 absl::Status TokenStore::RevokeTokensNamed(const std::string& name) {
-  int64_t revoked = 0;
+  std::vector<std::string> ids;
   RETURN_IF_ERROR(db_.Write([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(revoked, s.Execute("DELETE FROM api_tokens WHERE name = ?", {name}));
-    return absl::OkStatus();
+    ids.clear();
+    ASSIGN_OR_RETURN(auto rows, s.Query("SELECT token_id FROM api_tokens WHERE name = ?", {name}));
+    if (rows.empty()) return absl::OkStatus();
+    for (const db::Row& row : rows) ids.push_back(row.Str(0));
+    RETURN_IF_ERROR(db::Notify(s, kChannel, "revoked " + absl::StrJoin(ids, " ")));
+    return s.Execute("DELETE FROM api_tokens WHERE name = ?", {name}).status();
   }));
-  if (revoked == 0) return absl::OkStatus();
+  if (!ids.empty()) Forget(ids);
+  return absl::OkStatus();
+}
+
+void TokenStore::OnNotice(const std::string& payload) {
+  if (payload == "created") {
+    std::lock_guard lock(mu_);
+    has_tokens_ = true;
+    return;
+  }
+  std::vector<std::string> words = absl::StrSplit(payload, ' ', absl::SkipEmpty());
+  if (!words.empty() && words[0] == "revoked") {
+    Forget(std::vector<std::string>(words.begin() + 1, words.end()));
+  } else {
+    Reload();  // a notice this version does not know: be safe
+  }
+}
+
+void TokenStore::Forget(const std::vector<std::string>& token_ids) {
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      bool revoked =
+          std::find(token_ids.begin(), token_ids.end(), it->second.token_id) != token_ids.end();
+      it = revoked ? cache_.erase(it) : std::next(it);
+    }
+    ++generation_;
+  }
+  RefreshHasTokensOrAssume();
+}
+
+void TokenStore::Reload() {
   {
     std::lock_guard lock(mu_);
     cache_.clear();
+    ++generation_;
   }
-  return RefreshHasTokens();
+  RefreshHasTokensOrAssume();
+}
+
+void TokenStore::RefreshHasTokensOrAssume() {
+  absl::Status status = RefreshHasTokens();
+  if (!status.ok()) {
+    // Keep requiring tokens if in doubt: the cache is empty, so each is
+    // checked against the database again.
+    std::lock_guard lock(mu_);
+    has_tokens_ = true;
+  }
 }
 
 absl::StatusOr<http::Principal> TokenStore::Verify(const std::string& secret) {
   std::string hash = Sha256Hex(secret);
+  uint64_t generation;
   {
     std::lock_guard lock(mu_);
     if (auto it = cache_.find(hash); it != cache_.end()) return it->second;
+    generation = generation_;
   }
   http::Principal principal;
   bool found = false;
@@ -215,7 +266,7 @@ absl::StatusOr<http::Principal> TokenStore::Verify(const std::string& secret) {
   }));
   if (!found) return absl::UnauthenticatedError("invalid or revoked API token");
   std::lock_guard lock(mu_);
-  cache_[hash] = principal;
+  if (generation == generation_) cache_[hash] = principal;
   return principal;
 }
 

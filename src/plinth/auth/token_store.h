@@ -73,9 +73,23 @@ class TokenStore {
   // Whether any token exists (then every API call must present one).
   bool HasTokens();
 
+  // Servers sharing one PostgreSQL database hear of every token change on
+  // this channel (db/pg_cluster.h): "created", or "revoked <id> ..." (sent
+  // in the transaction that deletes them), so a revocation made through one
+  // server holds on all of them at once.
+  static constexpr char kChannel[] = "plinth_tokens";
+  void OnNotice(const std::string& payload);
+  // Forgets every cached token and reads whether any exists again (after
+  // notices may have been missed).
+  void Reload();
+
  private:
   TokenStore(db::Database& db, Clock& clock) : db_(db), clock_(clock) {}
   absl::Status RefreshHasTokens();
+  // RefreshHasTokens; if the database does not answer, tokens are assumed
+  // to exist (each is then checked against the database).
+  void RefreshHasTokensOrAssume();
+  void Forget(const std::vector<std::string>& token_ids);
   absl::StatusOr<CreatedToken> Insert(const std::string& name, const std::string& team,
                                       const std::string& role, bool require_admin_first);
 
@@ -83,6 +97,9 @@ class TokenStore {
   Clock& clock_;
   std::mutex mu_;
   std::map<std::string, http::Principal> cache_ ABSL_GUARDED_BY(mu_);  // by secret hash
+  // Bumped whenever the cache is cleared: a Verify that read the token
+  // before a revocation does not put it back after.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool has_tokens_ ABSL_GUARDED_BY(mu_) = false;
 };
 

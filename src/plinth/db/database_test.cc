@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/db/migrations.h"
+#include "plinth/db/test_util.h"
 
 namespace plinth::db {
 namespace {
@@ -58,17 +59,7 @@ class DatabaseTest : public ::testing::TestWithParam<Backend> {
       dir_ = std::filesystem::path(::testing::TempDir()) / ("plinth_db_" + UniqueSuffix());
       url_ = "sqlite://" + (dir_ / "test.db").string();  // sqlite:///tmp/...
     } else {
-      const char* url = std::getenv("PLINTH_TEST_POSTGRES_URL");
-      if (url == nullptr || *url == '\0') {
-        const char* how =
-            "PostgreSQL tests need a server: run `scripts/services/postgres start` and "
-            "`export PLINTH_TEST_POSTGRES_URL=$(scripts/services/postgres url)`";
-        const char* require = std::getenv("PLINTH_REQUIRE_SERVICES");
-        if (require != nullptr && std::string(require) == "1") {
-          FAIL() << how << " (PLINTH_REQUIRE_SERVICES=1 forbids skipping)";
-        }
-        GTEST_SKIP() << how;
-      }
+      PLINTH_POSTGRES_URL_OR_SKIP(url);
       auto admin = Database::Open(UrlOptions(url, 1));
       ASSERT_TRUE(admin.ok()) << admin.status();
       admin_ = std::move(*admin);

@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
+#include "plinth/db/pg_connect.h"
 
 namespace plinth::db {
 namespace {
@@ -44,24 +45,6 @@ struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
-
-// libpq messages end in newlines and may span lines; errors are one line.
-std::string OneLine(absl::string_view text) {
-  std::vector<absl::string_view> parts =
-      absl::StrSplit(text, absl::ByAnyChar("\n\t"), absl::SkipWhitespace());
-  std::string out;
-  for (absl::string_view part : parts) {
-    part = absl::StripAsciiWhitespace(part);
-    if (part.empty()) continue;
-    absl::StrAppend(&out, out.empty() ? "" : " ", part);
-  }
-  std::string collapsed;
-  for (char c : out) {
-    if (c == ' ' && !collapsed.empty() && collapsed.back() == ' ') continue;
-    collapsed += c;
-  }
-  return collapsed;
-}
 
 // Doubles travel as text: 17 significant digits round-trip every value, and
 // the spellings PostgreSQL's float8 input accepts for the special values.
@@ -185,37 +168,6 @@ bool ChangesSchema(absl::string_view first_word) {
   return false;
 }
 
-// "host:port/db" from a libpq URL, for messages; never the password.
-absl::StatusOr<std::string> Where(const std::string& url) {
-  char* err = nullptr;
-  PQconninfoOption* options = PQconninfoParse(url.c_str(), &err);
-  if (options == nullptr) {
-    std::string msg = err ? OneLine(err) : "out of memory";
-    PQfreemem(err);
-    return absl::InvalidArgumentError(absl::StrCat("invalid PostgreSQL URL: ", msg));
-  }
-  std::string host, hostaddr, port, dbname, user;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr || *o->val == '\0') continue;
-    absl::string_view key = o->keyword;
-    if (key == "host")
-      host = o->val;
-    else if (key == "hostaddr")
-      hostaddr = o->val;
-    else if (key == "port")
-      port = o->val;
-    else if (key == "dbname")
-      dbname = o->val;
-    else if (key == "user")
-      user = o->val;
-  }
-  PQconninfoFree(options);
-  if (host.empty()) host = hostaddr.empty() ? "localhost" : hostaddr;
-  if (port.empty()) port = "5432";
-  if (dbname.empty()) dbname = user;
-  return absl::StrCat(host, ":", port, "/", dbname);
-}
-
 // One libpq connection plus its prepared statements. Used by one thread at a
 // time (the pool or the write mutex hands it out exclusively).
 class PgConnection final : public Session {
@@ -224,21 +176,7 @@ class PgConnection final : public Session {
   // outlives them.
   static absl::StatusOr<std::unique_ptr<PgConnection>> Connect(
       const std::string& url, const std::string& where, std::atomic<uint64_t>* schema_generation) {
-    // Defaults first: the URL (expanded from dbname) may override them.
-    const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
-                          nullptr};
-    const char* vals[] = {"10", "plinth", "UTF8", url.c_str(), nullptr};
-    PGconn* conn = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
-    if (conn == nullptr) return absl::ResourceExhaustedError("libpq: out of memory");
-    if (PQstatus(conn) != CONNECTION_OK) {
-      std::string msg = OneLine(PQerrorMessage(conn));
-      PQfinish(conn);
-      return absl::UnavailableError(
-          absl::StrCat("cannot connect to PostgreSQL at ", where, ": ", msg));
-    }
-    // NOTICEs ("relation already exists, skipping") would go to stderr.
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
+    ASSIGN_OR_RETURN(PGconn * conn, PgConnect(url, where));
     return std::unique_ptr<PgConnection>(new PgConnection(conn, where, schema_generation));
   }
 
@@ -309,7 +247,7 @@ class PgConnection final : public Session {
     prepared_.clear();
     if (PQstatus(conn_) != CONNECTION_OK) {
       return absl::UnavailableError(absl::StrCat("cannot reconnect to PostgreSQL at ", where_, ": ",
-                                                 OneLine(PQerrorMessage(conn_))));
+                                                 PgOneLine(PQerrorMessage(conn_))));
     }
     return absl::OkStatus();
   }
@@ -385,13 +323,13 @@ class PgConnection final : public Session {
   absl::Status Error(const PGresult* res, absl::string_view sql) {
     if (broken()) {
       return absl::UnavailableError(absl::StrCat("lost the connection to PostgreSQL at ", where_,
-                                                 ": ", OneLine(PQerrorMessage(conn_)),
+                                                 ": ", PgOneLine(PQerrorMessage(conn_)),
                                                  " in: ", sql));
     }
     const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
     const char* primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
     std::string msg =
-        primary ? primary : OneLine(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
+        primary ? primary : PgOneLine(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
     absl::string_view code = state ? state : "";
     std::string text = absl::StrCat("PostgreSQL error: ", msg, " in: ", sql);
     if (absl::StartsWith(code, "23")) return absl::AlreadyExistsError(text);  // constraints
@@ -540,7 +478,7 @@ class PgDatabase final : public Database {
 
 absl::StatusOr<std::unique_ptr<Database>> PostgresDatabase::Create(const std::string& url,
                                                                    int read_connections) {
-  ASSIGN_OR_RETURN(std::string where, Where(url));
+  ASSIGN_OR_RETURN(std::string where, PgWhere(url));
   read_connections = std::max(read_connections, 0);
   // Idle connections kept for reuse; bursts above this reconnect.
   size_t max_idle = std::max<size_t>(read_connections, 8);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -34,4 +35,29 @@ inline std::unique_ptr<Database> OpenTestSqlite(const std::filesystem::path& dir
   return db.ok() ? std::move(*db) : nullptr;
 }
 
+// The test PostgreSQL server's URL (PLINTH_TEST_POSTGRES_URL), "" when none.
+inline std::string PostgresTestUrl() {
+  const char* url = std::getenv("PLINTH_TEST_POSTGRES_URL");
+  return url == nullptr ? "" : url;
+}
+
+inline bool ServicesRequired() {
+  const char* require = std::getenv("PLINTH_REQUIRE_SERVICES");
+  return require != nullptr && std::string(require) == "1";
+}
+
 }  // namespace plinth::db
+
+// In a test or SetUp: declares `var` as the test PostgreSQL URL, or skips
+// the test when there is none (fails it when PLINTH_REQUIRE_SERVICES=1).
+#define PLINTH_POSTGRES_URL_OR_SKIP(var)                                             \
+  std::string var = ::plinth::db::PostgresTestUrl();                                 \
+  if (var.empty()) {                                                                 \
+    const char* how =                                                                \
+        "PostgreSQL tests need a server: run `scripts/services/postgres start` and " \
+        "`export PLINTH_TEST_POSTGRES_URL=$(scripts/services/postgres url)`";        \
+    if (::plinth::db::ServicesRequired()) {                                          \
+      FAIL() << how << " (PLINTH_REQUIRE_SERVICES=1 forbids skipping)";              \
+    }                                                                                \
+    GTEST_SKIP() << how;                                                             \
+  }

@@ -56,6 +56,7 @@ exec::Executor* JobService::ExecutorFor(const Job& job) const { return ExecutorF
 constexpr int64_t kIdlePassMs = 5000;
 
 void JobService::Tick(bool woken_by_inbox) {
+  if (!leading_) return;  // a follower's jobs are the leader's
   if (DrainInbox()) changed_ = true;
   if (!unsaved_.empty()) RetryUnsaved();
   int64_t now = clock_.NowMillis();

@@ -40,6 +40,11 @@ JobService::Metrics::Metrics(metrics::Registry* r)
       executor_backlog(r->AddGauge("plinth_executor_backlog",
                                    "Executor calls queued or running on the executor's worker "
                                    "(a backend that hangs makes it grow).",
-                                   {"executor"})) {}
+                                   {"executor"})),
+      leader(r->AddGauge("plinth_jobs_leader",
+                         "1 while this server runs the job loop (of the servers sharing one "
+                         "PostgreSQL database, exactly one does), else 0.",
+                         {})
+                 .WithLabels({})) {}
 
 }  // namespace plinth::jobs

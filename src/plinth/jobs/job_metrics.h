@@ -22,6 +22,7 @@ struct JobService::Metrics {
   metrics::Family<metrics::Histogram>& wait_seconds;           // queue
   metrics::Family<metrics::Histogram>& executor_call_seconds;  // executor, call
   metrics::Family<metrics::Gauge>& executor_backlog;           // executor
+  metrics::Gauge& leader;
 };
 
 }  // namespace plinth::jobs

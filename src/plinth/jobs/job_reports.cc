@@ -80,9 +80,20 @@ void JobService::PublishMetrics() {
   queue_report_ = std::move(queues);
 }
 
-Json JobService::QueueReport() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return queue_report_.is_null() ? Json::array() : queue_report_;
+Json JobService::QueueReport(const http::Principal& who) {
+  Json all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    all = queue_report_.is_null() ? Json::array() : queue_report_;
+  }
+  if (who.IsAdmin()) return all;
+  // The queues this caller may submit to: shared ones and its team's.
+  Json visible = Json::array();
+  for (Json& q : all) {
+    std::string team = q.value("team", "");
+    if (team.empty() || team == who.team) visible.push_back(std::move(q));
+  }
+  return visible;
 }
 
 Json JobService::GpuInventory(const http::Principal& who) {

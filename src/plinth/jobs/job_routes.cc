@@ -1,9 +1,11 @@
 #include "plinth/jobs/job_routes.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/http/args.h"
+#include "plinth/http/client.h"
 #include "plinth/http/handlers.h"
 #include "plinth/jobs/kubernetes_render.h"
 #include "plinth/jobs/log_follower.h"
@@ -48,6 +50,45 @@ http::Response FollowLogs(const http::Request& req, JobService& service, JobStre
                     return FollowedJobFrom(job, replica);
                   });
       });
+}
+
+// What only the job loop knows (why a job waits, who holds which GPU, the
+// queues' usage) comes from the server that leads it: a follower asks that
+// one, with the caller's own credentials, and answers with its answer. A
+// request already forwarded is never forwarded again (two servers that each
+// think the other leads would pass it back and forth).
+constexpr char kForwardAgent[] = "plinth-forward";
+
+http::Response AskLeader(JobService& service, const http::Request& req) {
+  if (req.Header("user-agent") == kForwardAgent) {
+    return http::NativeError(absl::UnavailableError(
+        "no server leads the job loop right now (one takes over within seconds): try again"));
+  }
+  absl::StatusOr<std::string> url = service.LeaderUrl();
+  if (!url.ok()) return http::NativeError(url.status());
+  http::ClientOptions options;
+  options.base_url = *url;
+  options.user_agent = kForwardAgent;
+  options.connect_timeout_ms = 2000;
+  options.request_timeout_ms = 10000;
+  std::string auth = req.Header("authorization");
+  if (absl::StartsWithIgnoreCase(auth, "bearer ")) options.token = auth.substr(7);
+  absl::StatusOr<std::unique_ptr<http::HttpClient>> client = http::HttpClient::Create(options);
+  if (!client.ok()) return http::NativeError(client.status());
+  absl::StatusOr<http::ClientResponse> answer = (*client)->Get(req.target);
+  if (!answer.ok()) {
+    return http::NativeError(absl::UnavailableError(
+        absl::StrCat("the server that leads the job loop (", *url, ") does not answer: ",
+                     answer.status().message(), "; try again (another takes over if it is gone)")));
+  }
+  return http::Response::Text(answer->body, answer->status, "application/json");
+}
+
+// Wraps a report's handler: a follower forwards the request instead.
+http::Handler FromLeader(JobService& service, http::Handler handler) {
+  return [&service, handler = std::move(handler)](http::Request& req) {
+    return service.leading() ? handler(req) : AskLeader(service, req);
+  };
 }
 
 }  // namespace
@@ -137,6 +178,9 @@ void RegisterJobRoutes(http::Router& router, JobService& service, JobStreams* st
   });
   router.AddPrefix("GET", "/api/v1/jobs/", [get_job, &service, streams](http::Request& req) {
     std::vector<std::string> parts = absl::StrSplit(req.path_suffix, '/');
+    if (parts.size() == 2 && parts[1] == "why" && !service.leading()) {
+      return AskLeader(service, req);
+    }
     if (parts.size() == 2 && parts[1] == "logs") {
       absl::StatusOr<bool> follow = BoolParam(req, "follow");
       absl::StatusOr<int64_t> replica = IntParam(req, "replica", 0);
@@ -163,14 +207,16 @@ void RegisterJobRoutes(http::Router& router, JobService& service, JobStreams* st
                      ASSIGN_OR_RETURN(Job job, service.Cancel(req.principal, parts[0]));
                      return Json{{"job", JobToJson(job)}};
                    }));
-  router.Add("GET", "/api/v1/queues",
-             http::NativeHandler([&](http::Request&) -> absl::StatusOr<Json> {
-               return Json{{"queues", service.QueueReport()}};
-             }));
-  router.Add("GET", "/api/v1/gpus",
-             http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
-               return service.GpuInventory(req.principal);
-             }));
+  router.Add(
+      "GET", "/api/v1/queues",
+      FromLeader(service, http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
+                   return Json{{"queues", service.QueueReport(req.principal)}};
+                 })));
+  router.Add(
+      "GET", "/api/v1/gpus",
+      FromLeader(service, http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
+                   return service.GpuInventory(req.principal);
+                 })));
   router.Add("GET", "/api/v1/accounting",
              http::NativeHandler([&](http::Request& req) -> absl::StatusOr<Json> {
                std::string group_by = req.QueryParam("group_by").value_or("team");

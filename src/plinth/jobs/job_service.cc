@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "plinth/auth/policy.h"
 #include "plinth/common/errors.h"
 #include "plinth/common/ids.h"
@@ -105,8 +106,75 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(
       for (const gpu::Gpu& g : node.gpus) q.nominal[g.model] = sched::kUnlimited;
     }
   }
-  RETURN_IF_ERROR(service->Recover());
+  if (service->config_.leader) RETURN_IF_ERROR(service->Lead());
   return service;
+}
+
+absl::Status JobService::Lead() {
+  std::lock_guard<std::mutex> lock(start_mu_);
+  // First: from now on notices are queued for the loop, and Recover's
+  // read of the store sees every job submitted before.
+  leading_ = true;
+  metrics_->leader.Set(1);
+  RETURN_IF_ERROR(store_.SetLeader(config_.server_url, clock_.NowMillis()));
+  RETURN_IF_ERROR(Recover());
+  recovered_ = true;
+  if (loop_requested_) StartLoop();  // (tests drive Tick themselves instead)
+  return absl::OkStatus();
+}
+
+void JobService::OnNotice(const std::string& payload) {
+  std::pair<std::string, std::string> notice = absl::StrSplit(payload, absl::MaxSplits(' ', 1));
+  const std::string& kind = notice.first;
+  std::string id = notice.second;
+  if (leading_) {
+    // "changed": this server made the change and has published it.
+    if (kind == "new") RunOnLoop([this, id] { Adopt(id); });
+    if (kind == "cancel") RunOnLoop([this, id] { CancelOnLoop(id); });
+    return;
+  }
+  if (kind != "changed" || events_ == nullptr || !events_->Wanted(Topic(id))) return;
+  // The leader's change, for this server's subscribers (--wait, logs -f).
+  if (absl::StatusOr<Job> job = store_.Get(id); job.ok()) Publish(*job);
+}
+
+void JobService::Resync() {
+  if (!leading_) return;
+  RunOnLoop([this] {
+    absl::StatusOr<std::vector<Job>> jobs = store_.LoadActive();
+    if (!jobs.ok()) {
+      spdlog::warn("jobs: cannot look for jobs submitted elsewhere: {}", jobs.status().ToString());
+      return;
+    }
+    for (const Job& job : *jobs) {
+      if (!active_.count(job.id)) Adopt(job.id);
+    }
+    ApplyCancelRequests();
+  });
+}
+
+void JobService::Adopt(const std::string& id) {
+  if (active_.count(id)) return;  // submitted here, or already adopted
+  absl::StatusOr<Job> job = store_.Get(id);
+  if (!job.ok()) {
+    spdlog::warn("jobs: cannot read job {} submitted through another server: {}", id,
+                 job.status().ToString());
+    return;
+  }
+  // Only a fresh submission can be unknown to the loop: every other
+  // active job is the loop's own (or Recover's) already.
+  if (job->state != JobState::kPending || job->attempts > 0) return;
+  changed_ = true;
+  active_.emplace(id, *std::move(job));
+}
+
+void JobService::ApplyCancelRequests() {
+  absl::StatusOr<std::set<std::string>> ids = store_.CancelRequests();
+  if (!ids.ok()) {
+    spdlog::warn("jobs: cannot read the recorded cancellations: {}", ids.status().ToString());
+    return;
+  }
+  for (const std::string& id : *ids) CancelOnLoop(id);
 }
 
 absl::Status JobService::Recover() {
@@ -136,6 +204,7 @@ absl::Status JobService::Recover() {
     }
     active_[job.id] = std::move(job);
   }
+  ApplyCancelRequests();  // made through other servers, maybe while none led
   ForgetEndedJobs();
   if (!jobs.empty()) spdlog::info("jobs: recovered {} active jobs", jobs.size());
   return absl::OkStatus();
@@ -217,6 +286,12 @@ void JobService::ApplyAbandon(Job& job, const std::vector<absl::Status>& results
 }
 
 void JobService::Start() {
+  std::lock_guard<std::mutex> lock(start_mu_);
+  loop_requested_ = true;
+  if (recovered_) StartLoop();  // else Lead() starts it
+}
+
+void JobService::StartLoop() {
   if (loop_.joinable()) return;
   // A replica's exit wakes the loop at once; it then polls that tick.
   for (const auto& [name, executor] : executors_) {
@@ -426,14 +501,20 @@ absl::StatusOr<Job> JobService::Submit(const http::Principal& who, JobSpec spec)
   std::string each = !r.mig_profile.empty() ? r.mig_profile
                      : r.gpus > 0           ? absl::StrCat(Gpus(r.gpus), " GPU")
                                             : "no GPU";
+  // A follower tells the leader through the store; the leader hands the
+  // job to its loop directly.
+  bool leading = leading_;
   RETURN_IF_ERROR(store_.Insert(
-      job, {job.submit_time_ms, "SUBMITTED",
-            absl::StrCat("queue ", job.spec.queue, ", priority ", job.spec.priority_class, " (",
-                         priority, "), ", job.spec.replicas, " x ", each, ", executor ",
-                         job.executor)}));
+      job,
+      {job.submit_time_ms, "SUBMITTED",
+       absl::StrCat("queue ", job.spec.queue, ", priority ", job.spec.priority_class, " (",
+                    priority, "), ", job.spec.replicas, " x ", each, ", executor ", job.executor)},
+      /*notify=*/!leading));
   metrics_->submitted.Increment();
-  auto copy = std::make_shared<Job>(job);  // std::function needs a copyable capture
-  RunOnLoop([this, copy]() { active_.emplace(copy->id, std::move(*copy)); });
+  if (leading) {
+    auto copy = std::make_shared<Job>(job);  // std::function needs a copyable capture
+    RunOnLoop([this, copy]() { active_.emplace(copy->id, std::move(*copy)); });
+  }
   Publish(job);
   return job;
 }
@@ -467,9 +548,14 @@ absl::StatusOr<Job> JobService::Cancel(const http::Principal& who, const std::st
     return InvalidState(absl::StrCat("job ", id, " already ended (", StateName(job.state), ")"));
   }
   // Recorded for the loop, answered at once: an HTTP worker never waits on
-  // the loop (it may be busy launching or polling replicas).
-  RunOnLoop([this, id]() { CancelOnLoop(id); });
-  if (!loop_running_) SettleCalls();  // tests drive the loop themselves
+  // the loop (it may be busy launching or polling replicas). A follower
+  // records it in the store, for whichever server leads.
+  if (leading_) {
+    RunOnLoop([this, id]() { CancelOnLoop(id); });
+    if (!loop_running_) SettleCalls();  // tests drive the loop themselves
+  } else {
+    RETURN_IF_ERROR(store_.RequestCancel(id, clock_.NowMillis()));
+  }
   job.state = JobState::kCancelling;
   job.stop_target = JobState::kCancelled;
   job.message = "cancel requested";
@@ -490,6 +576,7 @@ absl::StatusOr<std::string> JobService::Why(const http::Principal& who, const st
         return absl::StrCat("waiting ", (job.not_before_ms - clock_.NowMillis() + 999) / 1000,
                             " s before its next attempt (", job.message, ")");
       }
+      if (!leading_) return std::string("waiting for the scheduler (on the server that leads)");
       std::lock_guard<std::mutex> lock(mu_);
       auto it = why_.find(id);
       if (it == why_.end()) return std::string("waiting for the next scheduling pass");

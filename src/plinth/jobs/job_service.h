@@ -10,8 +10,17 @@
 // (launch, poll, signal, kill) and posts the answers to the same inbox, so
 // a backend that hangs delays only its own jobs. Tests drive Tick()
 // themselves with a FakeClock instead of starting the thread.
+//
+// Several servers on one PostgreSQL database: exactly one leads (runs the
+// loop; the server wiring decides with a leader lock, db/pg_cluster.h).
+// The others serve the API from the store and hand job writes to the
+// leader through it: a submission is a row plus a "new" notice, a
+// cancellation a request row plus a "cancel" notice (kJobsChannel), so
+// nothing is lost while no server leads; the leader's changes reach their
+// subscribers as "changed" notices.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -61,6 +70,8 @@ struct JobsConfig {
   sched::SchedulerOptions scheduler;
   // Who local jobs run as (a user per job when the server is root).
   exec::JobUserPolicy users;
+  // false: this server follows (serves the API, runs no loop) until Lead().
+  bool leader = true;
 };
 
 struct LogChunk {
@@ -81,7 +92,7 @@ class JobService {
   // after each recorded change.
   static std::string Topic(const std::string& job_id) { return "jobs/" + job_id; }
 
-  void Start();  // the loop thread
+  void Start();  // the loop thread (a leader's)
   void Stop();   // joins it; running jobs keep running (reattached at next start)
   // One loop iteration: poll replicas, apply stops and deadlines, schedule,
   // launch. Called by the loop thread, or by tests. `woken_by_inbox`: the
@@ -92,6 +103,20 @@ class JobService {
   // OK, or UNAVAILABLE with the reason the loop takes no new work (the
   // store refuses its writes); shown on /healthz.
   absl::Status Health() const;
+
+  // A follower becomes the leader: Recover (the running replicas are
+  // followed again, interrupted launches stopped, recorded cancellations
+  // applied) and Start. Once, when this server takes the leader lock.
+  absl::Status Lead();
+  bool leading() const { return leading_.load(); }
+  // The URL of the server that leads (recorded by Lead), for followers.
+  absl::StatusOr<std::string> LeaderUrl() { return store_.LeaderUrl(); }
+  // A notice on kJobsChannel, from any server (this one's too).
+  void OnNotice(const std::string& payload);
+  // Notices may have been missed (the listener reconnected): a leader
+  // adopts the pending jobs it does not know and applies the recorded
+  // cancellations.
+  void Resync();
 
   absl::StatusOr<Job> Submit(const http::Principal& who, JobSpec spec);
   absl::StatusOr<Job> Get(const http::Principal& who, const std::string& id);
@@ -110,8 +135,9 @@ class JobService {
   // Holders of other teams (for a non-admin) appear without job, name and
   // team, marked "other_team": true.
   Json GpuInventory(const http::Principal& who);
-  // Queues with quota, usage, pending and running counts.
-  Json QueueReport();
+  // Queues with quota, usage, pending and running counts; a non-admin sees
+  // the shared queues and its own team's.
+  Json QueueReport(const http::Principal& who);
   // A non-admin sees the totals of its own team's jobs only (grouped by
   // team or by queue).
   absl::StatusOr<std::vector<UsageRow>> Usage(const http::Principal& who,
@@ -129,6 +155,9 @@ class JobService {
     std::function<void()> run;  // executed on the loop thread
   };
   absl::Status Recover();
+  // A job submitted through another server, from the store (loop thread).
+  void Adopt(const std::string& id);
+  void ApplyCancelRequests();
   // Stops what an interrupted launch may have started ("launching"
   // replicas of pending jobs), on the executors' workers.
   void StartAbandons();
@@ -231,6 +260,13 @@ class JobService {
   int64_t last_metrics_ms_ = 0;
   int next_uid_ = 0;           // where the search for a free dynamic UID goes on
   bool loop_running_ = false;  // Start() ran: the loop thread, not a test, calls Tick
+  std::atomic<bool> leading_{false};
+  // Start and Lead, which may run on different threads in either order:
+  // the loop starts once both ran, and never while Recover runs.
+  std::mutex start_mu_;
+  bool loop_requested_ ABSL_GUARDED_BY(start_mu_) = false;  // Start() was called
+  bool recovered_ ABSL_GUARDED_BY(start_mu_) = false;       // Lead() finished Recover
+  void StartLoop();
   int64_t last_poll_ms_ = 0;
   // Jobs whose latest state the store refused, with the events not yet
   // written; retried every tick (RetryUnsaved).

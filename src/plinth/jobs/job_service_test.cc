@@ -753,7 +753,7 @@ TEST_F(JobServiceTest, InventoryShowsHolders) {
     }
   }
   EXPECT_EQ(held, 1);
-  Json queues = service_->QueueReport();
+  Json queues = service_->QueueReport(Admin());
   bool found = false;
   for (const Json& q : queues) {
     if (q["name"] == "default") {
@@ -763,6 +763,10 @@ TEST_F(JobServiceTest, InventoryShowsHolders) {
     }
   }
   EXPECT_TRUE(found);
+  // A team's member sees the shared queues and its own, not other teams'.
+  std::vector<std::string> visible;
+  for (const Json& q : service_->QueueReport(Member("nlp"))) visible.push_back(q["name"]);
+  EXPECT_THAT(visible, ::testing::UnorderedElementsAre("default", "nlp"));
   EXPECT_THAT(registry_->Expose(), HasSubstr("plinth_gpus_allocated{model=\"H100-80GB\"} 0.5"));
 }
 
@@ -861,6 +865,91 @@ TEST_F(JobServiceTest, AHungExecutorHoldsUpOnlyItsOwnJobs) {
   EXPECT_TRUE(wait_for(stuck.id, JobState::kCancelled)) << StateName(Get(stuck.id).state);
   EXPECT_EQ(slurm.launches(), 1);
   service_->Stop();
+}
+
+}  // namespace
+}  // namespace plinth::jobs
+
+namespace plinth::jobs {
+namespace {
+
+// A second service on the same store, as a server that shares the database
+// and does not lead: it hands submissions and cancellations to the leader
+// through the store (the notices that PostgreSQL would deliver are passed
+// by hand here), and takes over with Lead().
+class FollowerTest : public JobServiceTest {
+ protected:
+  void SetUp() override {
+    JobServiceTest::SetUp();
+    JobsConfig follower_config = config_;
+    follower_config.leader = false;
+    follower_registry_ = std::make_unique<metrics::Registry>();
+    auto follower = JobService::Create(*store_, *gpus_, {{"local", &executor_}}, &runs_, clock_,
+                                       follower_config, follower_registry_.get(), &credentials_);
+    ASSERT_TRUE(follower.ok()) << follower.status();
+    follower_ = std::move(*follower);
+  }
+
+  std::unique_ptr<metrics::Registry> follower_registry_;
+  std::unique_ptr<JobService> follower_;
+};
+
+TEST_F(FollowerTest, SubmissionsAndCancellationsThroughAFollowerReachTheLeader) {
+  EXPECT_TRUE(service_->leading());
+  EXPECT_FALSE(follower_->leading());
+  absl::StatusOr<Job> job = follower_->Submit(Admin(), Spec(1));
+  ASSERT_TRUE(job.ok()) << job.status();
+  follower_->Tick();  // a follower runs nothing
+  EXPECT_TRUE(executor_.specs.empty());
+  service_->OnNotice("new " + job->id);
+  service_->Tick();
+  ASSERT_EQ(Get(job->id).state, JobState::kRunning);
+  service_->OnNotice("new " + job->id);  // a repeated notice changes nothing
+  service_->Tick();
+  EXPECT_EQ(executor_.launches, 1);
+
+  absl::StatusOr<Job> cancel = follower_->Cancel(Admin(), job->id);
+  ASSERT_TRUE(cancel.ok()) << cancel.status();
+  EXPECT_EQ(cancel->state, JobState::kCancelling);
+  EXPECT_EQ(Get(job->id).state, JobState::kRunning);  // recorded, for the leader to apply
+  service_->OnNotice("cancel " + job->id);
+  service_->Tick();
+  EXPECT_EQ(Get(job->id).state, JobState::kCancelling);
+  EXPECT_EQ(executor_.signals.size(), 1u);
+}
+
+TEST_F(FollowerTest, ANewLeaderFindsWhatWasSubmittedAndCancelledWhileNoneLed) {
+  Job running = Submit(Spec(1));
+  service_->Tick();
+  ASSERT_EQ(Get(running.id).state, JobState::kRunning);
+  service_.reset();  // the leader dies; nobody hears the follower's notices
+  absl::StatusOr<Job> queued = follower_->Submit(Admin(), Spec(1));
+  ASSERT_TRUE(queued.ok()) << queued.status();
+  ASSERT_TRUE(follower_->Cancel(Admin(), running.id).ok());
+  EXPECT_EQ(follower_->Why(Admin(), queued->id).value_or(""),
+            "waiting for the scheduler (on the server that leads)");
+
+  ASSERT_TRUE(follower_->Lead().ok());
+  EXPECT_TRUE(follower_->leading());
+  follower_->Tick();
+  Job stopped = *follower_->Get(Admin(), running.id);
+  EXPECT_EQ(stopped.state, JobState::kCancelling);  // the recorded cancel, applied
+  EXPECT_EQ(stopped.attempts, 1);                   // followed again, not restarted
+  Job started = *follower_->Get(Admin(), queued->id);
+  EXPECT_EQ(started.state, JobState::kRunning);
+  EXPECT_THAT(*follower_->Events(Admin(), running.id),
+              ::testing::Contains(::testing::Field(&JobEvent::type, "REATTACHING")));
+  EXPECT_EQ(*store_->LeaderUrl(), config_.server_url);
+}
+
+TEST_F(FollowerTest, ResyncAdoptsPendingJobsWhoseNoticeWasMissed) {
+  absl::StatusOr<Job> job = follower_->Submit(Admin(), Spec(1));
+  ASSERT_TRUE(job.ok()) << job.status();
+  service_->Tick();
+  EXPECT_EQ(Get(job->id).state, JobState::kPending);  // no notice: unknown to the loop
+  service_->Resync();
+  service_->Tick();
+  EXPECT_EQ(Get(job->id).state, JobState::kRunning);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "plinth/common/errors.h"
 #include "plinth/common/status_macros.h"
 #include "plinth/db/migrations.h"
+#include "plinth/db/pg_cluster.h"
 
 namespace plinth::jobs {
 namespace {
@@ -28,10 +29,19 @@ CREATE INDEX job_events_by_job ON job_events (job_id, event_key)
 )sql");
 }
 
+// Requests a server that does not run the job loop records for the one
+// that does (a cancellation), and which server that is (its URL, for the
+// reports only the loop knows).
+constexpr char kClusterSchema[] = R"sql(CREATE TABLE job_cancel_requests (
+  job_id TEXT PRIMARY KEY, requested_at BIGINT NOT NULL);
+CREATE TABLE job_loop_leader (slot BIGINT PRIMARY KEY, url TEXT NOT NULL, since BIGINT NOT NULL)
+)sql";
+
 const std::vector<db::Migration>& JobMigrations() {
   static const std::vector<db::Migration> kMigrations = {
       {1, "jobs and job events", JobSchema("INTEGER PRIMARY KEY AUTOINCREMENT"),
        JobSchema("BIGSERIAL PRIMARY KEY")},
+      {2, "cancel requests and the job loop's leader", kClusterSchema, kClusterSchema},
   };
   return kMigrations;
 }
@@ -98,7 +108,7 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Create(db::Database& db) {
   return std::unique_ptr<JobStore>(new JobStore(db));
 }
 
-absl::Status JobStore::Insert(const Job& job, const JobEvent& event) {
+absl::Status JobStore::Insert(const Job& job, const JobEvent& event, bool notify) {
   // Submissions arrive in bursts from many clients: commit those that wait
   // for the writer together (each still all-or-nothing).
   // The row is built before joining the group: only the statements run
@@ -112,6 +122,7 @@ absl::Status JobStore::Insert(const Job& job, const JobEvent& event) {
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               values)
                         .status());
+    if (notify) RETURN_IF_ERROR(db::Notify(s, kJobsChannel, "new " + job.id));
     return AppendEvents(s, job.id, {event});
   });
 }
@@ -127,8 +138,54 @@ absl::Status JobStore::Update(const Job& job, const std::vector<JobEvent>& event
                                "wait_ms = ?, run_id = ?, message = ?, details = ? WHERE job_id = ?",
                                values));
     if (n == 0) return NotFound(absl::StrCat("job ", job.id, " does not exist"));
+    // Servers that do not run the loop tell their subscribers (PostgreSQL).
+    RETURN_IF_ERROR(db::Notify(s, kJobsChannel, "changed " + job.id));
     return AppendEvents(s, job.id, events);
   });
+}
+
+absl::Status JobStore::RequestCancel(const std::string& id, int64_t now_ms) {
+  return db_.Write([&](db::Session& s) -> absl::Status {
+    RETURN_IF_ERROR(s.Execute("INSERT INTO job_cancel_requests (job_id, requested_at) VALUES "
+                              "(?, ?) ON CONFLICT (job_id) DO NOTHING",
+                              {id, now_ms})
+                        .status());
+    return db::Notify(s, kJobsChannel, "cancel " + id);
+  });
+}
+
+absl::StatusOr<std::set<std::string>> JobStore::CancelRequests() {
+  std::set<std::string> ids;
+  RETURN_IF_ERROR(db_.Read([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, s.Query("SELECT r.job_id FROM job_cancel_requests r JOIN jobs j "
+                                        "ON j.job_id = r.job_id WHERE j.state NOT IN "
+                                        "('SUCCEEDED', 'FAILED', 'CANCELLED')"));
+    for (const db::Row& row : rows) ids.insert(row.Str(0));
+    return absl::OkStatus();
+  }));
+  return ids;
+}
+
+absl::Status JobStore::SetLeader(const std::string& url, int64_t now_ms) {
+  return db_.Write([&](db::Session& s) -> absl::Status {
+    return s
+        .Execute(
+            "INSERT INTO job_loop_leader (slot, url, since) VALUES (1, ?, ?) ON CONFLICT "
+            "(slot) DO UPDATE SET url = excluded.url, since = excluded.since",
+            {url, now_ms})
+        .status();
+  });
+}
+
+absl::StatusOr<std::string> JobStore::LeaderUrl() {
+  std::string url;
+  RETURN_IF_ERROR(db_.Read([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, s.Query("SELECT url FROM job_loop_leader WHERE slot = 1"));
+    if (!rows.empty()) url = rows[0].Str(0);
+    return absl::OkStatus();
+  }));
+  if (url.empty()) return absl::UnavailableError("no server has run the job loop yet");
+  return url;
 }
 
 absl::StatusOr<Job> JobStore::Get(const std::string& id) {

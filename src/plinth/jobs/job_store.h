@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,14 +37,31 @@ struct UsageRow {
   int64_t preemptions = 0;
 };
 
+// Servers sharing one PostgreSQL database hear of jobs on this channel
+// (db/pg_cluster.h): "new <id>" (submitted through a server that does not
+// run the job loop), "cancel <id>" (a cancellation recorded for the loop),
+// "changed <id>" (the loop recorded a change).
+inline constexpr char kJobsChannel[] = "plinth_jobs";
+
 class JobStore {
  public:
   static absl::StatusOr<std::unique_ptr<JobStore>> Create(db::Database& db);
 
-  // Inserts a new job and its first event in one transaction.
-  absl::Status Insert(const Job& job, const JobEvent& event);
-  // Writes the job's current record and appends `events`, in one transaction.
+  // Inserts a new job and its first event in one transaction; `notify`:
+  // tell the server that runs the job loop ("new <id>").
+  absl::Status Insert(const Job& job, const JobEvent& event, bool notify = false);
+  // Writes the job's current record and appends `events`, in one
+  // transaction ("changed <id>" for the other servers).
   absl::Status Update(const Job& job, const std::vector<JobEvent>& events);
+
+  // A cancellation for the job loop, durable until the loop applies it
+  // (also after a failover): "cancel <id>".
+  absl::Status RequestCancel(const std::string& id, int64_t now_ms);
+  // Unfinished jobs whose cancellation was requested.
+  absl::StatusOr<std::set<std::string>> CancelRequests();
+  // Which server runs the job loop (its URL), set when one takes over.
+  absl::Status SetLeader(const std::string& url, int64_t now_ms);
+  absl::StatusOr<std::string> LeaderUrl();
 
   absl::StatusOr<Job> Get(const std::string& id);
   absl::StatusOr<JobPage> List(const JobFilter& filter);

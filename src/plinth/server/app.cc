@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -18,6 +19,7 @@
 #include "plinth/common/status_macros.h"
 #include "plinth/common/storage.h"
 #include "plinth/db/database.h"
+#include "plinth/db/pg_cluster.h"
 #include "plinth/exec/kubernetes_executor.h"
 #include "plinth/exec/local_executor.h"
 #include "plinth/exec/slurm_executor.h"
@@ -38,6 +40,9 @@
 
 namespace plinth::server {
 namespace {
+
+// The advisory lock that elects the job loop's server ("PlinthJL").
+constexpr int64_t kJobLoopLockKey = 0x506c696e74684a4c;
 
 // Anonymous access exists on loopback only: a server on a network address
 // requires a token on every call, even after its last token is revoked.
@@ -256,6 +261,10 @@ class AppImpl final : public App {
     jobs.scheduler.preempt_exempt_ms = settings.preempt_exempt_ms;
     jobs.users = settings.users;
     jobs.users.switch_users = ::geteuid() == 0 && !settings.allow_root;
+    // On PostgreSQL several servers may share the database: the leader
+    // lock decides which one runs the job loop (StartCluster).
+    bool shared = db_->dialect() == db::Dialect::kPostgres;
+    jobs.leader = !shared;
     if (jobs.users.switch_users) RETURN_IF_ERROR(OpenHomeToJobFolders(config.home));
     ASSIGN_OR_RETURN(
         job_service_,
@@ -266,7 +275,8 @@ class AppImpl final : public App {
     job_streams_ = std::make_unique<jobs::JobStreams>(jobs::JobStreams{bus_, *watcher_});
     jobs::RegisterJobRoutes(router_, *job_service_, job_streams_.get());
     jobs::RegisterJobTopics(*channel_, *job_service_);
-    job_service_->Start();
+    if (shared) RETURN_IF_ERROR(StartCluster(config));
+    job_service_->Start();  // a follower's loop starts when it leads
     spdlog::info("jobs: GPU source {}, executors local{}{}", gpus_->Name(),
                  slurm_executor_ ? ", slurm" : "", kubernetes_executor_ ? ", kubernetes" : "");
     if (::geteuid() != 0) {
@@ -286,6 +296,55 @@ class AppImpl final : public App {
                    settings.users.team_users.empty() ? "" : ", or its team's user");
     }
     return absl::OkStatus();
+  }
+
+  // Servers on one PostgreSQL database: every one listens for the others'
+  // changes (jobs submitted or cancelled through them, the loop's changes
+  // for its subscribers, token revocations), and the one holding the leader
+  // lock runs the job loop; when it dies, another takes the lock and
+  // follows its running replicas from the store.
+  absl::Status StartCluster(const Config& config) {
+    ASSIGN_OR_RETURN(listener_,
+                     db::PgListener::Start(
+                         config.database, {jobs::kJobsChannel, auth::TokenStore::kChannel},
+                         [this](const std::string& channel, const std::string& payload) {
+                           if (channel == jobs::kJobsChannel) job_service_->OnNotice(payload);
+                           if (channel == auth::TokenStore::kChannel) tokens_->OnNotice(payload);
+                         },
+                         [this] {
+                           tokens_->Reload();
+                           job_service_->Resync();
+                         }));
+    ASSIGN_OR_RETURN(leader_lock_, db::PgLeaderLock::Start(
+                                       config.database, kJobLoopLockKey,
+                                       [this] {
+                                         absl::Status led = job_service_->Lead();
+                                         if (!led.ok())
+                                           StopAtOnce(absl::StrCat("cannot lead: ", led.message()));
+                                       },
+                                       [](const std::string& reason) { StopAtOnce(reason); }));
+    if (leader_lock_->held()) {
+      RETURN_IF_ERROR(job_service_->Lead());
+      spdlog::info("cluster: this server leads: it runs the job loop");
+    } else {
+      spdlog::info(
+          "cluster: another server runs the job loop; this one serves the API, hands job "
+          "changes to it through the database, and takes over if it stops");
+    }
+    return absl::OkStatus();
+  }
+
+  // Losing the leader lock means another server may lead already: this
+  // one's loop must not act once more. Exiting at once is like a crash,
+  // which the next leader recovers from (every acknowledged write is in
+  // the database); a supervisor restarts this server as a follower.
+  [[noreturn]] static void StopAtOnce(const std::string& reason) {
+    spdlog::critical(
+        "cluster: {}: stopping this server at once, so that two servers never run the "
+        "job loop together; restart it (it comes back as a follower)",
+        reason);
+    spdlog::shutdown();
+    std::_Exit(75);  // EX_TEMPFAIL
   }
 
   // Jobs of other users must pass through the home to their own folders
@@ -335,7 +394,9 @@ class AppImpl final : public App {
         return http::Response::Json({{"status", "degraded"}, {"jobs", std::string(jobs.message())}},
                                     503);
       }
-      return http::Response::Json({{"status", "ok"}});
+      // Of the servers on one database, "leader" runs the job loop.
+      bool leads = job_service_ && job_service_->leading();
+      return http::Response::Json({{"status", "ok"}, {"role", leads ? "leader" : "follower"}});
     });
     // `mlflow server`'s liveness probe, so probes written for it keep working.
     router_.Add("GET", "/health", [](http::Request&) { return http::Response::Text("OK"); });
@@ -413,6 +474,10 @@ class AppImpl final : public App {
   std::unique_ptr<TrackingRunTracker> run_tracker_;
   std::unique_ptr<TokenJobCredentials> job_credentials_;
   std::unique_ptr<jobs::JobService> job_service_;
+  // After the job service and the token store: they go first, so no
+  // notice or election reaches those after them.
+  std::unique_ptr<db::PgListener> listener_;
+  std::unique_ptr<db::PgLeaderLock> leader_lock_;
   http::Router router_;
   // Declared last: destroyed first, so no handler runs against closed stores.
   std::unique_ptr<http::Server> server_;
