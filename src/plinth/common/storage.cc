@@ -4,11 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "plinth/common/errors.h"
-#include "spdlog/spdlog.h"
 
 namespace plinth {
 namespace {
@@ -27,7 +27,13 @@ std::string HumanBytes(uint64_t bytes) {
   return unit == 0 ? absl::StrCat(bytes, " bytes") : absl::StrFormat("%.1f %s", value, units[unit]);
 }
 
+void WarnOnStderr(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+
+std::atomic<StorageWarning> warning{&WarnOnStderr};
+
 }  // namespace
+
+void SetStorageWarning(StorageWarning warn) { warning = warn ? warn : &WarnOnStderr; }
 
 std::optional<uint64_t> FreeBytes(const std::filesystem::path& path) {
   struct statvfs info;
@@ -47,8 +53,8 @@ absl::Status DiskFullError(const std::filesystem::path& path, absl::string_view 
                     .count();
   int64_t last = last_logged.load();
   if (now - last >= 60 && last_logged.compare_exchange_strong(last, now)) {
-    spdlog::warn("{} (at {}); writes are refused with 507 until space is freed", message,
-                 path.string());
+    warning.load()(absl::StrCat(message, " (at ", path.string(),
+                                "); writes are refused with 507 until space is freed"));
   }
   return WithHttpStatus(WithErrorName(absl::ResourceExhaustedError(message), kDiskFullName),
                         kInsufficientStorage);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -24,5 +25,12 @@ absl::Status DiskFullError(const std::filesystem::path& path, absl::string_view 
 
 // Whether `status` is a DiskFullError.
 bool IsDiskFull(const absl::Status& status);
+
+// Where DiskFullError's warning goes: one line on stderr, unless the
+// program sends it elsewhere (the server, to its log). A hook rather than
+// a logging library here, so that the job supervisor, which links this
+// file, stays a small static program. Set once, at start.
+using StorageWarning = void (*)(const std::string& line);
+void SetStorageWarning(StorageWarning warn);
 
 }  // namespace plinth

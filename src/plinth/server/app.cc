@@ -151,6 +151,7 @@ class AppImpl final : public App {
 
   absl::Status Init(const Config& config) {
     config_ = config;
+    SetStorageWarning([](const std::string& line) { spdlog::warn("{}", line); });
     std::error_code ec;
     std::filesystem::create_directories(config.home, ec);
     if (ec) {
