@@ -255,6 +255,10 @@ class AppImpl final : public App {
     std::string host = config.host == "0.0.0.0" || config.host == "::" ? "127.0.0.1" : config.host;
     if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
     jobs.server_url = absl::StrCat("http://", host, ":", server_->port());
+    if (!config.url.empty()) {
+      jobs.server_url = config.url;
+      while (absl::EndsWith(jobs.server_url, "/")) jobs.server_url.pop_back();
+    }
     jobs.tick_ms = settings.tick_ms;
     jobs.requeue_lost = settings.requeue_lost;
     jobs.scheduler.backfill = settings.backfill;

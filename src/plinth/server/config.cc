@@ -78,6 +78,8 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config config) {
         s = ReadYaml(v, key, config.port);
       else if (key == "server.home")
         s = ReadYaml(v, key, config.home);
+      else if (key == "server.url")
+        s = ReadYaml(v, key, config.url);
       else if (key == "server.insecure")
         s = ReadYaml(v, key, config.insecure);
       else if (key == "server.io_threads")
@@ -119,6 +121,11 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path, Config config) {
 absl::Status ValidateConfig(const Config& c) {
   if (c.port < 0 || c.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port ", c.port, " is outside 0-65535"));
+  }
+  if (!c.url.empty() && !absl::StartsWith(c.url, "http://") &&
+      !absl::StartsWith(c.url, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("server.url '", c.url, "': use http://host:port or https://host:port"));
   }
   if (c.header_timeout_seconds < 1) {
     return absl::InvalidArgumentError("server.header_timeout must be at least 1s");

@@ -13,9 +13,13 @@
 namespace plinth::server {
 
 struct Config {
-  std::string home;                 // data folder; default $PLINTH_HOME or ~/.plinth
-  std::string host = "127.0.0.1";   // server.host
-  int port = 8470;                  // server.port (0 = any free port)
+  std::string home;                // data folder; default $PLINTH_HOME or ~/.plinth
+  std::string host = "127.0.0.1";  // server.host
+  int port = 8470;                 // server.port (0 = any free port)
+  // server.url: how jobs (PLINTH_URL, MLFLOW_TRACKING_URI) and the other
+  // servers on one database reach this one; default http://<host>:<port>
+  // (loopback when the host is 0.0.0.0 or ::).
+  std::string url;
   std::string database = "sqlite";  // database.url: "sqlite", "sqlite:///file", "postgresql://..."
   // artifacts.default_root: where new experiments' artifacts go, as a URI
   // prefix ("<root>/<experiment_id>"); MLflow's --default-artifact-root.

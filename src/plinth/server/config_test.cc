@@ -58,6 +58,7 @@ server:
   host: 0.0.0.0
   port: 9000
   home: /srv/plinth
+  url: http://plinth-1.internal:9000
   insecure: true
   io_threads: 3
   worker_threads: 16
@@ -75,6 +76,7 @@ log:
   EXPECT_EQ(config->host, "0.0.0.0");
   EXPECT_EQ(config->port, 9000);
   EXPECT_EQ(config->home, "/srv/plinth");
+  EXPECT_EQ(config->url, "http://plinth-1.internal:9000");
   EXPECT_TRUE(config->insecure);
   EXPECT_EQ(config->io_threads, 3);
   EXPECT_EQ(config->worker_threads, 16);
@@ -188,6 +190,7 @@ TEST(ValidateConfigTest, RejectsBadValues) {
   EXPECT_THAT(invalid([](Config& c) { c.port = -1; }), HasSubstr("-1"));
   EXPECT_THAT(invalid([](Config& c) { c.port = 65536; }), HasSubstr("0-65535"));
   EXPECT_THAT(invalid([](Config& c) { c.io_threads = 0; }), HasSubstr("io_threads"));
+  EXPECT_THAT(invalid([](Config& c) { c.url = "plinth-1:8470"; }), HasSubstr("server.url"));
   EXPECT_THAT(invalid([](Config& c) { c.worker_threads = 0; }), HasSubstr("worker_threads"));
   EXPECT_THAT(invalid([](Config& c) { c.log_level = "verbose"; }), HasSubstr("verbose"));
   for (const char* level : {"debug", "info", "warn", "error"}) {
