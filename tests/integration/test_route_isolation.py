@@ -280,3 +280,31 @@ def test_team_as_resources_survived(world):
     body = server.call("GET", f"/api/2.0/mlflow-artifacts/artifacts/{ids['exp']}/{ids['run']}/artifacts/file.txt",
                        token=a)
     assert body.status_code == 200 and body.content == b"hello"
+
+
+# A prefix route is walked above with one suffix; the job route serves
+# several actions under it, each checked on its own here.
+JOB_ACTIONS = [
+    route("GET", "/api/v1/jobs/", DENIED, 200, suffix="{job}/events"),
+    route("GET", "/api/v1/jobs/", DENIED, 200, suffix="{job}/logs"),
+    route("GET", "/api/v1/jobs/", DENIED, 200, suffix="{job}/logs", params={"follow": "true"},
+          stream=True),
+    route("GET", "/api/v1/jobs/", DENIED, 200, suffix="{job}/why"),
+    # Past the check, the job itself cannot be rendered (it has no image):
+    # 400 with that reason, where another team gets 403 before it.
+    route("GET", "/api/v1/jobs/", DENIED, 400, suffix="{job}/render"),
+]
+
+
+def test_every_action_of_a_job_is_guarded(world):
+    server, tokens, ids, _ = world
+    failures = []
+    for entry in JOB_ACTIONS:
+        for token, expected in (("b-member", entry["other"]), ("a-viewer", entry["viewer"])):
+            r = call(server, entry, ids, tokens[token])
+            if r.status_code != expected or "'a'" in r.text:
+                failures.append(f"{entry['suffix']} {entry['params']} as {token}: {r.status_code} {r.text[:160]}")
+        r = call(server, entry, ids, None)
+        if r.status_code != 401:
+            failures.append(f"{entry['suffix']} without a token: {r.status_code}")
+    assert not failures, "\n".join(failures)
